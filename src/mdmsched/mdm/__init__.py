@@ -1,0 +1,1 @@
+"""Learned masked diffusion models: corpora, model, training, model oracle, curve estimates."""

@@ -1,0 +1,372 @@
+"""Unmasking schedules: positive integer step sizes s_1..s_k with sum n.
+
+One registry, :data:`SCHEDULES`, maps a name to a constructor; :func:`schedule` builds any of them
+by name. Grid-based schedules (cosine, log-linear, polynomial, geometric, square-root rule) place
+the revealed counts N_1 < ... < N_k = n on a grid and repair collisions so every step reveals at
+least one token and exactly k steps are taken.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from . import information
+
+__all__ = [
+    "SCHEDULES",
+    "schedule",
+    "validate_sizes",
+    "sizes_from_counts",
+    "counts_from_sizes",
+    "uniform",
+    "cosine",
+    "loglinear",
+    "polynomial",
+    "geometric",
+    "tc_schedule",
+    "dtc_schedule",
+    "sweep_grid",
+    "optimal_schedule",
+    "block_cost",
+    "sqrt_rule",
+    "sqrt_rule_continuum",
+    "austin_cor34",
+    "austin_thm10",
+    "one_shot",
+    "autoregressive",
+]
+
+
+def validate_sizes(sizes, n: int | None = None) -> np.ndarray:
+    """Check a schedule: a nonempty sequence of positive integers summing to n."""
+    array = np.asarray(sizes)
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"schedule sizes must be a nonempty 1-d sequence, got {sizes!r}")
+    if not np.all(np.equal(np.mod(array, 1), 0)):
+        raise ValueError(f"schedule sizes must be integers, got {list(array)}")
+    array = array.astype(np.int64)
+    if np.any(array < 1):
+        raise ValueError(f"schedule sizes must be positive, got {list(array)}")
+    if n is not None and array.sum() != n:
+        raise ValueError(f"schedule sizes must sum to n={n}, got sum {int(array.sum())} for {list(array)}")
+    return array
+
+
+def _check_n_k(n, k=None):
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    if k is not None and (not isinstance(k, (int, np.integer)) or not 1 <= k <= n):
+        raise ValueError(f"k (number of steps) must be an integer in 1..n={n}, got {k!r}")
+
+
+def counts_from_sizes(sizes) -> np.ndarray:
+    """N_0 = 0, N_1, ..., N_k = n."""
+    return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+
+
+def sizes_from_counts(counts, n: int) -> np.ndarray:
+    """Sizes from revealed counts N_1..N_k (N_k = n), forced strictly increasing with N_i >= i and
+    N_i <= n - (k - i) so that exactly k positive steps remain."""
+    counts = np.clip(np.round(np.asarray(counts, dtype=np.float64)), 0, n).astype(np.int64)
+    k = len(counts)
+    counts[-1] = n
+    steps = np.arange(1, k + 1)
+    counts = np.maximum(counts, steps)  # at least one new token per step so far
+    counts = np.maximum.accumulate(counts - steps) + steps  # strictly increasing
+    counts = np.minimum(counts, n - (k - steps))  # leave room for the steps still to come
+    return validate_sizes(np.diff(np.concatenate([[0], counts])), n)
+
+
+def uniform(n: int, k: int) -> np.ndarray:
+    """LLaDA-style constant sizes: floor(n/k) each, the remainder added to the first steps."""
+    _check_n_k(n, k)
+    sizes = np.full(k, n // k, dtype=np.int64)
+    sizes[: n % k] += 1
+    return sizes
+
+
+def cosine(n: int, k: int) -> np.ndarray:
+    """MaskGIT / MD4 cosine grid: N_i = round(n (1 - cos(pi i / 2k)))."""
+    _check_n_k(n, k)
+    i = np.arange(1, k + 1)
+    return sizes_from_counts(n * (1 - np.cos(np.pi * i / (2 * k))), n)
+
+
+def polynomial(n: int, k: int, power: float = 2.0) -> np.ndarray:
+    """Mask rate alpha(t) = 1 - t^p on a uniform time grid: N_i = round(n (1 - (1 - i/k)^p)).
+    power = 1 is MDLM's linear schedule (uniform expected counts)."""
+    _check_n_k(n, k)
+    if power <= 0:
+        raise ValueError(f"power must be positive, got {power}")
+    i = np.arange(1, k + 1)
+    return sizes_from_counts(n * (1 - (1 - i / k) ** power), n)
+
+
+def loglinear(n: int, k: int, bernoulli: bool = False, seed: int = 0) -> np.ndarray:
+    """MDLM's log-linear noise (mask rate linear in time): expected counts n i / k per step.
+
+    With ``bernoulli=True`` each masked token is revealed independently, with probability
+    1 / (steps left), as in MDLM's ancestral sampler; steps revealing nothing are dropped (they
+    still cost a network call in practice, so the number of sizes returned can be below k).
+    """
+    _check_n_k(n, k)
+    if not bernoulli:
+        return polynomial(n, k, 1.0)
+    rng = np.random.default_rng(seed)
+    masked, sizes = n, []
+    for step in range(k):
+        reveal = masked if step == k - 1 else rng.binomial(masked, 1.0 / (k - step))
+        sizes.append(reveal)
+        masked -= reveal
+    return validate_sizes([s for s in sizes if s > 0], n)
+
+
+def geometric(n: int, k: int) -> np.ndarray:
+    """Geometric growth N_i = round((n + 1)^{i/k}) - 1: the optimum for profiles f(l) ~ c / l^2
+    (LZ; exchangeable laws), e.g. N_i = 2^i - 1 when n = 2^k - 1."""
+    _check_n_k(n, k)
+    i = np.arange(1, k + 1)
+    return sizes_from_counts((n + 1.0) ** (i / k) - 1, n)
+
+
+def one_shot(n: int) -> np.ndarray:
+    """All tokens in one step: error = TC (CCL Thm 4 with k = 1)."""
+    _check_n_k(n)
+    return np.array([n], dtype=np.int64)
+
+
+def autoregressive(n: int) -> np.ndarray:
+    """One token per step (random order): exact sampling, error 0."""
+    _check_n_k(n)
+    return np.ones(n, dtype=np.int64)
+
+
+def _zeta(bound: float, eps: float, n: int, name: str) -> int:
+    if not eps > 0:
+        raise ValueError(f"eps must be positive, got {eps}")
+    if not bound >= 0:
+        raise ValueError(f"{name} must be a nonnegative upper estimate, got {bound}")
+    return 1 + math.ceil(bound / eps)
+
+
+def _lambda(n: int, zeta: int) -> int:
+    return math.floor(math.log(n - zeta + 1) / math.log(1 / (1 - 1 / zeta))) + 2
+
+
+def tc_schedule(n: int, eps: float, tc: float) -> np.ndarray:
+    """CCL Thm 9 / App. D, TC case: geometrically *decreasing* sizes.
+
+    zeta = 1 + ceil(TC/eps); N_i = floor(N_{i-1} + (n - N_{i-1}) / zeta) for i <= lambda, then unit
+    steps; zero-size steps dropped. Expected KL <= eps when tc >= TC(mu), and
+    k <= 2 + (1 + ln n)(1 + ceil(tc / eps)).
+    """
+    _check_n_k(n)
+    zeta = _zeta(tc, eps, n, "tc")
+    if zeta >= n + 1:
+        return autoregressive(n)
+    counts = [0]
+    for _ in range(_lambda(n, zeta)):
+        counts.append(math.floor(counts[-1] + (n - counts[-1]) / zeta))
+    counts.extend(range(counts[-1] + 1, n + 1))
+    sizes = np.diff(counts)
+    return validate_sizes(sizes[sizes > 0], n)
+
+
+def dtc_schedule(n: int, eps: float, dtc: float) -> np.ndarray:
+    """CCL Thm 9 / App. D, DTC case: geometrically *increasing* sizes.
+
+    Countdown M_0 = n, M_i = ceil(M_{i-1} (1 - 1/zeta)) for i <= lambda, then M decreases by one to
+    0; the schedule is the countdown read backwards. Expected KL <= eps when dtc >= DTC(mu).
+    """
+    _check_n_k(n)
+    zeta = _zeta(dtc, eps, n, "dtc")
+    if zeta >= n + 1:
+        return autoregressive(n)
+    remaining = [n]
+    for _ in range(_lambda(n, zeta)):
+        remaining.append(math.ceil(remaining[-1] * (1 - 1 / zeta)))
+    remaining.extend(range(remaining[-1] - 1, -1, -1))
+    counts = n - np.array(remaining)  # revealed counts, increasing
+    sizes = np.diff(counts)[::-1]
+    return validate_sizes(sizes[sizes > 0], n)
+
+
+def sweep_grid(n: int, q: int, eps: float) -> np.ndarray:
+    """CCL App. D hyperparameter sweep: H = {2^i : eps <= 2^i <= n ln q} (the values C tried for an
+    unknown TC or DTC; one of them is within a factor two above the truth)."""
+    if not eps > 0:
+        raise ValueError(f"eps must be positive, got {eps}")
+    top = n * math.log(q)
+    lo, hi = math.ceil(math.log2(eps)), math.floor(math.log2(top))
+    grid = 2.0 ** np.arange(lo, hi + 1)
+    return grid if len(grid) else np.array([top])
+
+
+def block_cost(z, start: int, stop: int) -> float:
+    """Cost of one step revealing positions start+1..stop (0-based counts N' -> N):
+    sum_{j=N'+1}^{N} (Z_j - Z_{N'+1}) (CCL Thm 4 summand)."""
+    z = np.asarray(z, dtype=np.float64)
+    return float(np.sum(z[start:stop] - z[start]))
+
+
+def _dp_layer(previous: np.ndarray, prefix: np.ndarray, z: np.ndarray, steps: int, n: int):
+    """One DP layer F_t(N) = min_{N' < N} F_{t-1}(N') + cost(N', N) for N = t..n, by divide and conquer.
+
+    The block cost is Monge (quadrangle inequality holds because Z is nondecreasing), so the best
+    N' is nondecreasing in N; each recursion level is evaluated in one vectorized pass.
+    """
+    targets = np.arange(steps, n + 1)
+    best = np.full(n + 1, np.inf)
+    argbest = np.zeros(n + 1, dtype=np.int64)
+    # intervals of targets [lo_t, hi_t] with candidate ranges [lo_c, hi_c]
+    intervals = np.array([[targets[0], targets[-1], steps - 1, n - 1]], dtype=np.int64)
+    while len(intervals):
+        lo_t, hi_t, lo_c, hi_c = intervals.T
+        mid = (lo_t + hi_t) // 2
+        top = np.minimum(hi_c, mid - 1)
+        lengths = top - lo_c + 1
+        owner = np.repeat(np.arange(len(mid)), lengths)
+        offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        cand = lo_c[owner] + offsets
+        target = mid[owner]
+        values = previous[cand] + (prefix[target] - prefix[cand]) - (target - cand) * z[cand]
+        starts = np.cumsum(lengths) - lengths
+        minima = np.minimum.reduceat(values, starts)
+        # leftmost candidate achieving each segment's minimum (segments are contiguous and sorted)
+        hit = np.flatnonzero(values == minima[owner])
+        chosen = cand[hit[np.unique(owner[hit], return_index=True)[1]]]
+        best[mid] = minima
+        argbest[mid] = chosen
+        left = np.stack([lo_t, mid - 1, lo_c, chosen], axis=1)[mid - 1 >= lo_t]
+        right = np.stack([mid + 1, hi_t, chosen, hi_c], axis=1)[hi_t >= mid + 1]
+        intervals = np.concatenate([left, right])
+    return best, argbest
+
+
+def optimal_schedule(z, k: int):
+    """Best k-step schedule for the information curve Z (CCL Eq. 1: minimum of the Thm 4 error).
+
+    Exact dynamic programme over revealed counts in O(k n log n) (divide and conquer on the Monge
+    block cost). Returns (sizes, error). The optimum need not be unique; ties go to the smaller
+    earlier block.
+    """
+    z = information.check_curve(z)
+    n = len(z)
+    _check_n_k(n, k)
+    prefix = np.concatenate([[0.0], np.cumsum(z)])  # prefix[N] = Z_1 + ... + Z_N
+    z_next = np.concatenate([z, [z[-1]]])  # z_next[N'] = Z_{N'+1}
+    previous = np.full(n + 1, np.inf)
+    previous[0] = 0.0
+    parents = []
+    for steps in range(1, k + 1):
+        previous, argbest = _dp_layer(previous, prefix, z_next, steps, n)
+        parents.append(argbest)
+    counts = [n]
+    for argbest in reversed(parents):
+        counts.append(int(argbest[counts[-1]]))
+    sizes = np.diff(counts[::-1])
+    return validate_sizes(sizes, n), max(float(previous[n]), 0.0)
+
+
+def sqrt_rule(n: int, k: int, profile) -> np.ndarray:
+    """LZ square-root rule, discrete form: N_i = smallest a with sum_{l<=a} sqrt f(l) >= (i/k) total,
+    then forced strictly increasing. ``profile`` is f(1..n-1) (LZ information profile)."""
+    _check_n_k(n, k)
+    f = np.asarray(profile, dtype=np.float64)
+    if f.shape != (n - 1,):
+        raise ValueError(f"profile must have n - 1 = {n - 1} entries f(1..n-1), got shape {f.shape}")
+    weights = np.sqrt(np.maximum(f, 0.0))
+    if weights.sum() <= 0:  # no dependence: every schedule is free; fall back to constant sizes
+        return uniform(n, k)
+    cumulative = np.concatenate([[0.0], np.cumsum(weights)])  # index a = 0..n-1
+    targets = np.arange(1, k + 1) / k * cumulative[-1]
+    counts = np.searchsorted(cumulative, targets - 1e-12 * cumulative[-1], side="left")
+    return sizes_from_counts(counts, n)
+
+
+def sqrt_rule_continuum(n: int, k: int, g: Callable[[np.ndarray], np.ndarray], grid: int = 4096) -> np.ndarray:
+    """LZ continuum optimum alpha*(t) = G^{-1}(t G(1)), G(u) = int_0^u sqrt(g), N_i = n alpha*(i/k)."""
+    _check_n_k(n, k)
+    u = np.linspace(0.0, 1.0, grid + 1)
+    root = np.sqrt(np.maximum(np.asarray(g(u), dtype=np.float64), 0.0))
+    big_g = np.concatenate([[0.0], np.cumsum((root[1:] + root[:-1]) / 2 * np.diff(u))])
+    if big_g[-1] <= 0:
+        return uniform(n, k)
+    alpha = np.interp(np.arange(1, k + 1) / k * big_g[-1], big_g, u)
+    return sizes_from_counts(n * alpha, n)
+
+
+def austin_cor34(n: int, eps: float, dtc: float) -> np.ndarray:
+    """CCL Cor 34 (Austin): with delta^2 = eps / n, k = floor(DTC / delta^2) + 1; k - 1 unit steps then
+    one step of n - k + 1, so the error is at most delta^2 (n - k + 1) <= eps."""
+    _check_n_k(n)
+    _zeta(dtc, eps, n, "dtc")
+    k = min(math.floor(dtc / (eps / n)) + 1, n)
+    return validate_sizes(np.array([1] * (k - 1) + [n - k + 1]), n)
+
+
+def austin_thm10(n: int, eps: float, dtc: float) -> np.ndarray:
+    """CCL Thm 10 (Austin): delta^2 = sqrt(DTC eps / n), k = floor(DTC / delta^2) + 1; k - 1 unit
+    steps, then l = ceil(delta^2 n / eps) near-equal steps over the last n - k + 1 tokens:
+    O(sqrt(DTC n / eps)) steps."""
+    _check_n_k(n)
+    _zeta(dtc, eps, n, "dtc")
+    if dtc == 0:  # DTC = 0 forces Z = 0 (a product law): one step is exact
+        return one_shot(n)
+    delta2 = math.sqrt(dtc * eps / n)
+    k = min(math.floor(dtc / delta2) + 1, n)
+    tail = n - k + 1
+    steps = min(max(1, math.ceil(delta2 * n / eps)), tail)
+    return validate_sizes(np.concatenate([np.ones(k - 1, np.int64), uniform(tail, steps)]), n)
+
+
+def _needs_curve(builder):
+    def build(n, k, z=None, profile=None):
+        if z is None and profile is None:
+            raise ValueError("this schedule needs the information curve: pass z=Z_1..Z_n (or profile=f)")
+        if profile is None:
+            profile = information.profile_from_curve(z)
+        return builder(n, k, profile)
+
+    return build
+
+
+def _optimal(n: int, k: int, z=None):
+    if z is None:
+        raise ValueError("schedule 'optimal' needs the information curve: pass z=Z_1..Z_n")
+    if len(z) != n:
+        raise ValueError(f"z must have n = {n} entries, got {len(z)}")
+    return optimal_schedule(z, k)[0]
+
+
+SCHEDULES: dict[str, Callable[..., np.ndarray]] = {
+    "uniform": uniform,
+    "cosine": cosine,
+    "loglinear": loglinear,
+    "polynomial": polynomial,
+    "geometric": geometric,
+    "tc": tc_schedule,
+    "dtc": dtc_schedule,
+    "optimal": _optimal,
+    "sqrt": _needs_curve(sqrt_rule),
+    "sqrt_continuum": sqrt_rule_continuum,
+    "austin_cor34": austin_cor34,
+    "austin_thm10": austin_thm10,
+    "one_shot": one_shot,
+    "autoregressive": autoregressive,
+}
+
+
+def schedule(name: str, n: int, **params) -> np.ndarray:
+    """Build a schedule by registry name, e.g. ``schedule("cosine", 256, k=16)``,
+    ``schedule("tc", 1000, eps=1.0, tc=5.0)``, ``schedule("optimal", n, k=8, z=Z)``."""
+    if name not in SCHEDULES:
+        raise ValueError(f"unknown schedule {name!r}; expected one of {sorted(SCHEDULES)}")
+    try:
+        sizes = SCHEDULES[name](n, **params)
+    except TypeError as error:
+        raise ValueError(f"bad parameters {sorted(params)} for schedule {name!r}: {error}") from None
+    return validate_sizes(sizes, n)
