@@ -1,0 +1,54 @@
+"""Command line: ``mdmsched experiment NAME``, ``mdmsched schedule NAME N``, ``mdmsched list``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+__all__ = ["main"]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="mdmsched", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("experiment", help="run one experiment and write its table")
+    run.add_argument("name")
+    run.add_argument("--params", default="{}", help="JSON object of experiment parameters")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--out", required=True, help="CSV path")
+
+    build = commands.add_parser("schedule", help="print a schedule's sizes")
+    build.add_argument("name")
+    build.add_argument("n", type=int)
+    build.add_argument("--params", default="{}", help='JSON, e.g. {"k": 16} or {"eps": 1, "tc": 5}')
+
+    commands.add_parser("list", help="list schedules, families and experiments")
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "experiment":
+            from .experiments import run_experiment
+
+            run_experiment(args.name, json.loads(args.params), args.seed, args.out)
+        elif args.command == "schedule":
+            from .schedules import schedule
+
+            print(" ".join(map(str, schedule(args.name, args.n, **json.loads(args.params)))))
+        else:
+            from .distributions import FAMILIES
+            from .experiments import EXPERIMENTS, _load_all
+            from .schedules import SCHEDULES
+
+            _load_all()
+            for title, names in (("schedules", SCHEDULES), ("families", FAMILIES), ("experiments", EXPERIMENTS)):
+                print(f"{title}: {', '.join(sorted(names))}")
+    except (ValueError, json.JSONDecodeError) as problem:
+        print(f"mdmsched: error: {problem}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Rendering reports (papermill + nbconvert) and the claims table every report prints."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import numpy as np
+
+from .io import atomic_path
+
+__all__ = ["render_notebook", "Claims"]
+
+
+def render_notebook(template, notebook_out, html_out, parameters: dict, log_path=None, expected_figures=()):
+    """Execute ``template`` with papermill (injecting ``parameters`` after the cell tagged
+    ``parameters``), then export self-contained HTML; both written atomically. Raises if a figure the
+    workflow expects was not saved by the notebook."""
+    import nbformat
+    import papermill
+    from nbconvert import HTMLExporter
+
+    log = open(log_path, "w") if log_path else contextlib.nullcontext()
+    with log as stream, atomic_path(notebook_out) as executed:
+        papermill.execute_notebook(
+            str(template),
+            str(executed),
+            parameters=parameters,
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=stream is not None,
+            stdout_file=stream,
+            stderr_file=stream,
+            cwd=str(Path.cwd()),
+        )
+        body, _ = HTMLExporter(template_name="lab").from_notebook_node(nbformat.read(executed, as_version=4))
+        with atomic_path(html_out) as html:
+            Path(html).write_text(body, encoding="utf-8")
+    missing = [str(path) for path in expected_figures if not Path(path).exists()]
+    if missing:
+        raise RuntimeError(f"notebook {template} did not save the expected figures: {missing}")
+
+
+class Claims:
+    """Collects (claim, paper's statement, measured value, pass/fail) rows for a report."""
+
+    def __init__(self):
+        self.rows = []
+
+    def check(self, claim: str, paper: str, measured, passed) -> bool:
+        passed = bool(np.all(passed))
+        self.rows.append({"claim": claim, "paper": paper, "measured": measured, "pass": "PASS" if passed else "FAIL"})
+        return passed
+
+    def table(self):
+        import pandas as pd
+
+        return pd.DataFrame(self.rows, columns=["claim", "paper", "measured", "pass"])
+
+    def summary(self) -> str:
+        failed = sum(row["pass"] == "FAIL" for row in self.rows)
+        return f"{len(self.rows) - failed} of {len(self.rows)} claims pass" + (f"; {failed} FAIL" if failed else "")

@@ -1,0 +1,41 @@
+# Shared definitions: which tables feed which report, and which figures each report draws.
+
+import json
+
+RESULTS = config["results_dir"]
+REPORTS_DIR = config["reports_dir"]
+FIGURES_DIR = config["figures_dir"]
+ENV = "../../envs/mdmsched.yaml"
+
+# report -> the experiments whose tables it reads and the figures (without extension) it saves
+REPORTS = {
+    "ccl_report": {
+        "experiments": ["ccl_figure1"],
+        "figures": ["ccl_fig1_step_approximation", "ccl_fig1_optimal_schedule"],
+        "category": "Chen-Cong-Li (COLT 2026)",
+    },
+}
+
+
+def experiment_table(name):
+    return f"{RESULTS}/tables/{name}.csv"
+
+
+def report_outputs(report):
+    return {
+        "notebook": f"{REPORTS_DIR}/{report}.ipynb",
+        "html": f"{REPORTS_DIR}/{report}.html",
+    }
+
+
+def all_targets():
+    targets = [experiment_table(name) for name in config["experiments"]]
+    for report, spec in REPORTS.items():
+        targets += list(report_outputs(report).values())
+        targets += [f"{FIGURES_DIR}/{figure}.{ext}" for figure in spec["figures"] for ext in ("pdf", "png")]
+    return targets
+
+
+wildcard_constraints:
+    experiment="|".join(sorted(config["experiments"])) or "^$",
+    report="|".join(sorted(REPORTS)),
