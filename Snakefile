@@ -14,12 +14,18 @@ configfile: "config/config.yaml"
 validate(config, "workflow/schemas/config.schema.yaml")
 
 
+# `snakemake --report report.html`: this text opens the report; figures and reports carry captions
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/experiments.smk"
 include: "workflow/rules/reports.smk"
+include: "workflow/rules/index.smk"
 
 
 rule all:
     input:
         all_targets(),
+        rules.index.output,
     default_target: True

@@ -67,6 +67,16 @@ def _categorical(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.minimum((u >= cdf).sum(axis=-1), probs.shape[-1] - 1).astype(np.int64)
 
 
+def _sum_last(a: np.ndarray) -> np.ndarray:
+    """Sum over the last axis; for small q by adding slices (numpy's reduce is slow on short rows)."""
+    if a.shape[-1] > 8:
+        return a.sum(axis=-1)
+    out = a[..., 0].copy()
+    for value in range(1, a.shape[-1]):
+        out += a[..., value]
+    return out
+
+
 def _one_hot(x: np.ndarray, q: int) -> np.ndarray:
     return np.eye(q, dtype=np.float64)[x]
 
@@ -449,6 +459,11 @@ class MarkovChain(Family):
             powers.append(powers[-1] @ self.transition)
         self.powers = np.array(powers)  # (n + 1, q, q)
         self.site_marginals = np.array([self.init @ self.powers[i] for i in range(self.n)])
+        # gather tables for the oracle: row d q + a is P^d[a, .] (then the site marginals), and
+        # row d q + b of the second is P^d[., b] (then a row of ones for "no revealed right neighbour")
+        q = self.q
+        self._forward_rows = np.concatenate([self.powers.reshape(-1, q), self.site_marginals])
+        self._backward_rows = np.concatenate([self.powers.transpose(0, 2, 1).reshape(-1, q), np.ones((1, q))])
 
     @classmethod
     def symmetric(cls, n: int, q: int, stay: float, init=None):
@@ -482,23 +497,23 @@ class MarkovChain(Family):
         position = np.arange(n)
         left = np.maximum.accumulate(np.where(revealed, position, -1), axis=1)
         right = np.minimum.accumulate(np.where(revealed, position, n)[:, ::-1], axis=1)[:, ::-1]
-        rows = np.arange(m)[:, None]
         has_left, has_right = left >= 0, right < n
-        x_left = x[rows, np.maximum(left, 0)]
-        x_right = x[rows, np.minimum(right, n - 1)]
-        forward = np.where(
-            has_left[..., None],
-            self.powers[np.where(has_left, position - left, 0), x_left],
-            self.site_marginals[None, :, :],
-        )
-        # P^d[:, x_r] is row x_r of the transposed power
-        backward = np.where(
-            has_right[..., None],
-            self.powers.transpose(0, 2, 1)[np.where(has_right, right - position, 0), x_right],
-            1.0,
-        )
-        out = forward * backward
-        return out / out.sum(axis=2, keepdims=True)
+        x_left = np.take_along_axis(x, np.maximum(left, 0), axis=1)
+        x_right = np.take_along_axis(x, np.minimum(right, n - 1), axis=1)
+        q, no_left = self.q, (n + 1) * self.q
+        # one gather each (take is much faster than fancy indexing) instead of np.where over (m, n, q)
+        forward = self._forward_rows.take(np.where(has_left, (position - left) * q + x_left, no_left + position), axis=0)
+        backward = self._backward_rows.take(np.where(has_right, (right - position) * q + x_right, no_left), axis=0)
+        out = np.multiply(forward, backward, out=forward)
+        total = _sum_last(out)
+        # evidence of probability 0 (possible after a parallel step when P has zeros): the
+        # conditional is undefined; answer uniform, as the tabular and code oracles do
+        impossible = total <= 0
+        if impossible.any():
+            out[impossible] = 1.0
+            total[impossible] = q
+        out /= total[..., None]
+        return out
 
 
 class BetaBernoulli(Family):

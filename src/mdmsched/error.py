@@ -98,18 +98,26 @@ class _Marginals:
 
 
 def fixed_set_law(p, sets, marginals=None) -> np.ndarray:
-    """The table of nu^{S_1..S_k} (CCL Def 14): prod_t prod_{i in S_t} mu(x_i | x_{S_<t})."""
+    """The table of nu^{S_1..S_k} (CCL Def 14): prod_t prod_{i in S_t} mu(x_i | x_{S_<t}).
+
+    Where an earlier parallel step produced an assignment x_{S_<t} that mu gives probability 0, the
+    conditional is undefined; like the tabular and code oracles, it is taken uniform, so nu^S is a
+    probability table and equals the law of the sampler run with ``Tabular(p)`` on these sets.
+    (KL(mu || nu^S) does not depend on that choice: it only reads nu^S on the support of mu.)
+    """
     p = information.check_pmf(p)
     marginals = marginals or _Marginals(p)
+    log_uniform = -math.log(p.shape[0])
     log_nu = np.zeros(p.shape)
     before: tuple = ()
     for block in sets:
         base = marginals.log(before)
+        impossible = np.isneginf(base)
         for i in block:
-            log_nu = log_nu + (marginals.log(before + (i,)) - base)
+            with np.errstate(invalid="ignore"):
+                log_nu = log_nu + np.where(impossible, log_uniform, marginals.log(before + (i,)) - base)
         before = before + tuple(block)
-    with np.errstate(invalid="ignore"):
-        return np.nan_to_num(np.exp(log_nu), nan=0.0)
+    return np.exp(log_nu)
 
 
 def _kl(p, r) -> float:

@@ -167,9 +167,11 @@ def tc_schedule(n: int, eps: float, tc: float) -> np.ndarray:
     zeta = _zeta(tc, eps, n, "tc")
     if zeta >= n + 1:
         return autoregressive(n)
+    if zeta == 1:  # C = 0: a product law, one step is exact (and lambda would divide by log 1)
+        return one_shot(n)
     counts = [0]
     for _ in range(_lambda(n, zeta)):
-        counts.append(math.floor(counts[-1] + (n - counts[-1]) / zeta))
+        counts.append(counts[-1] + (n - counts[-1]) // zeta)  # floor(N + (n - N) / zeta), in integers
     counts.extend(range(counts[-1] + 1, n + 1))
     sizes = np.diff(counts)
     return validate_sizes(sizes[sizes > 0], n)
@@ -185,9 +187,13 @@ def dtc_schedule(n: int, eps: float, dtc: float) -> np.ndarray:
     zeta = _zeta(dtc, eps, n, "dtc")
     if zeta >= n + 1:
         return autoregressive(n)
+    if zeta == 1:  # C = 0: a product law, one step is exact (and lambda would divide by log 1)
+        return one_shot(n)
     remaining = [n]
     for _ in range(_lambda(n, zeta)):
-        remaining.append(math.ceil(remaining[-1] * (1 - 1 / zeta)))
+        # ceil(M (1 - 1/zeta)) in exact integer arithmetic: the float product overshoots integers
+        # (M = 1026, zeta = 171 gave 1021 instead of 1020)
+        remaining.append(-(-remaining[-1] * (zeta - 1) // zeta))
     remaining.extend(range(remaining[-1] - 1, -1, -1))
     counts = n - np.array(remaining)  # revealed counts, increasing
     sizes = np.diff(counts)[::-1]
@@ -267,8 +273,10 @@ def optimal_schedule(z, k: int):
     counts = [n]
     for argbest in reversed(parents):
         counts.append(int(argbest[counts[-1]]))
-    sizes = np.diff(counts[::-1])
-    return validate_sizes(sizes, n), max(float(previous[n]), 0.0)
+    sizes = validate_sizes(np.diff(counts[::-1]), n)
+    # report the Thm 4 sum of the returned sizes itself (no prefix-sum cancellation: k = n gives 0)
+    starts = np.repeat(np.asarray(counts[::-1][:-1]), sizes)
+    return sizes, float(np.sum(z - z[starts]))
 
 
 def sqrt_rule(n: int, k: int, profile) -> np.ndarray:

@@ -10,8 +10,30 @@ ENV = "../../envs/mdmsched.yaml"
 # report -> the experiments whose tables it reads and the figures (without extension) it saves
 REPORTS = {
     "ccl_report": {
-        "experiments": ["ccl_figure1"],
-        "figures": ["ccl_fig1_step_approximation", "ccl_fig1_optimal_schedule"],
+        "experiments": [
+            "ccl_figure1",
+            "ccl_identity",
+            "ccl_error_vs_k",
+            "ccl_steps_vs_n",
+            "ccl_rs_codes",
+            "ccl_code_lift",
+            "ccl_appendix_e",
+            "ccl_sweep",
+            "ccl_heuristics",
+        ],
+        # exactly the names the panels of mdmsched.plots.ccl save (ccl.FIGURES)
+        "figures": [
+            "ccl_fig1_step_approximation",
+            "ccl_fig1_optimal_schedule",
+            "ccl_identity",
+            "ccl_error_vs_k",
+            "ccl_steps_vs_n",
+            "ccl_rs_codes",
+            "ccl_code_lift",
+            "ccl_appendix_e",
+            "ccl_sweep",
+            "ccl_heuristics",
+        ],
         "category": "Chen-Cong-Li (COLT 2026)",
     },
 }

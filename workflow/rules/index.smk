@@ -1,0 +1,41 @@
+# The front page: reports/index.{md,html} maps every paper figure and claim to its file and summarises
+# the runtime of each stage from the benchmark files (logic in mdmsched.index).
+
+
+rule index:
+    input:
+        # every table, report and figure: the index is written last, when all benchmarks exist
+        all_targets(),
+    output:
+        md=f"{REPORTS_DIR}/index.md",
+        html=report(
+            f"{REPORTS_DIR}/index.html",
+            caption="../report/index.rst",
+            category="Overview",
+        ),
+    params:
+        reports={
+            name: {
+                "category": spec["category"],
+                "titles": spec.get("titles", {}),
+                **report_outputs(name),
+                "figures": {
+                    figure: [f"{FIGURES_DIR}/{figure}.{ext}" for ext in ("pdf", "png")] for figure in spec["figures"]
+                },
+                "tables": {table: experiment_table(table) for table in spec["experiments"]},
+            }
+            for name, spec in REPORTS.items()
+        },
+        benchmarks_dir=f"{RESULTS}/benchmarks",
+    log:
+        f"{RESULTS}/logs/index/index.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/index/index.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        ENV
+    script:
+        "../scripts/index.py"

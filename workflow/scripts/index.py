@@ -1,0 +1,14 @@
+"""Thin Snakemake wrapper: write the replication index (mdmsched.index.build_index)."""
+
+import contextlib
+
+from mdmsched.index import build_index
+
+with open(snakemake.log[0], "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+    counts = build_index(
+        dict(snakemake.params.reports),
+        benchmarks_dir=snakemake.params.benchmarks_dir,
+        out_md=snakemake.output.md,
+        out_html=snakemake.output.html,
+    )
+    print("index:", ", ".join(f"{value} {key}" for key, value in counts.items()))
