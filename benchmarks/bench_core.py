@@ -86,7 +86,7 @@ def bench_exact_curve(n: int, target: float, workers: int | None = None) -> None
     tc = information.total_correlation(p)
     assert abs(z.sum() - tc) < 1e-9 * max(1.0, tc), "Lemma 8 check failed"
     marginals = 3**n  # sum_S 2^|S| marginal entries, each summed and passed through x ln x
-    label = f"exact curve q=2 n={n} (2^{n} states, {mib:.0f} MiB pmf, workers={workers or os.cpu_count()})"
+    label = f"exact curve q=2 n={n} (2^{n} states, {mib:.0f} MiB pmf, workers={workers or information._available_cpus()})"
     report(
         label,
         seconds,

@@ -118,7 +118,7 @@ def test_block_cost_is_the_theorem_summand():
     z = random_curve(np.random.default_rng(1), 12)
     sizes = [3, 1, 4, 4]
     counts = S.counts_from_sizes(sizes)
-    costs = [S.block_cost(z, a, b) for a, b in zip(counts[:-1], counts[1:])]
+    costs = [S.block_cost(z, a, b) for a, b in itertools.pairwise(counts)]
     assert sum(costs) == pytest.approx(expected_kl(z, sizes), abs=1e-14)
     assert S.block_cost(z, 0, 4) == pytest.approx(z[0:4].sum() - 4 * z[0], abs=1e-14)
 

@@ -56,7 +56,7 @@ def copy_workflow(destination: Path) -> Path:
 
 def snakemake(workdir: Path, *args, check: bool = True, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
     """Run Snakemake in ``workdir`` (its workflow profile profiles/default applies); stdout and stderr
-    together in ``.stdout``."""
+    together in ``.stdout``. Targets go first: `--configfile` takes every value that follows it."""
     result = subprocess.run(
         [SNAKEMAKE, "--cores", "2", *map(str, args)],
         cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
@@ -112,7 +112,7 @@ def smoke_run(tmp_path_factory):
 @pytest.fixture(scope="module")
 def resumed_run(tmp_path_factory):
     """A second copy: the first report's part of the DAG, killed (SIGKILL, as a crash or a lost
-    node would) while its notebook runs, then resumed with --rerun-incomplete; then every table."""
+    node would) while its notebook runs, unlocked, resumed with --rerun-incomplete; then every table."""
     workdir = copy_workflow(tmp_path_factory.mktemp("resume"))
     targets = snakemake(workdir, "--configfile", "config/smoke.yaml", "--list-target-rules").stdout.split()
     renders = sorted(target for target in targets if target.startswith("render_"))
@@ -121,7 +121,7 @@ def resumed_run(tmp_path_factory):
     log = workdir / "interrupted.log"
     with open(log, "w") as stream:
         process = subprocess.Popen(
-            [SNAKEMAKE, "--cores", "2", "--configfile", "config/smoke.yaml", target],
+            [SNAKEMAKE, target, "--cores", "2", "--configfile", "config/smoke.yaml"],
             cwd=workdir, stdout=stream, stderr=subprocess.STDOUT, start_new_session=True,
         )
     deadline = time.monotonic() + TIMEOUT
@@ -137,9 +137,13 @@ def resumed_run(tmp_path_factory):
     assert interrupted, f"the run ended before it could be interrupted:\n{log.read_text()[-3000:]}"
     finished = {name: (workdir / smoke_config(workdir)["results_dir"] / "tables" / name).stat().st_mtime_ns
                 for name in tables(workdir)}
-    resumed = snakemake(workdir, "--configfile", "config/smoke.yaml", "--rerun-incomplete", target)
+    # a killed Snakemake leaves its lock behind; a user removes it with --unlock, then resumes
+    locked = snakemake(workdir, target, "--configfile", "config/smoke.yaml", check=False)
+    assert locked.returncode != 0 and "--unlock" in locked.stdout, locked.stdout[-3000:]
+    snakemake(workdir, "--configfile", "config/smoke.yaml", "--unlock")
+    resumed = snakemake(workdir, target, "--configfile", "config/smoke.yaml", "--rerun-incomplete")
     every_table = [f"{smoke_config(workdir)['results_dir']}/tables/{name}.csv" for name in smoke_config(workdir)["experiments"]]
-    snakemake(workdir, "--configfile", "config/smoke.yaml", *every_table)
+    snakemake(workdir, *every_table, "--configfile", "config/smoke.yaml")
     return {"workdir": workdir, "target": target, "finished_before_kill": finished, "resume_output": resumed.stdout}
 
 
@@ -227,7 +231,7 @@ def test_failing_rule_leaves_no_partial_output(smoke_run):
     bad["experiments"] = {**config["experiments"], name: {**(config["experiments"][name] or {}), "not_a_parameter": 1}}
     (workdir / "config" / "failing.yaml").write_text(yaml.safe_dump(bad))
     table = workdir / "results/failing/tables" / f"{name}.csv"
-    result = snakemake(workdir, "--configfile", "config/failing.yaml", table.relative_to(workdir), check=False)
+    result = snakemake(workdir, table.relative_to(workdir), "--configfile", "config/failing.yaml", check=False)
     assert result.returncode != 0
     assert "not_a_parameter" in result.stdout and "unknown parameters" in result.stdout, result.stdout[-3000:]
     leftovers = [path.name for path in table.parent.glob("*")] if table.parent.exists() else []

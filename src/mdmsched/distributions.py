@@ -493,7 +493,7 @@ class MarkovChain(Family):
 
     def conditional_marginals(self, x, revealed):
         x, revealed = _check_batch(self, x, revealed)
-        m, n = x.shape
+        n = x.shape[1]
         position = np.arange(n)
         left = np.maximum.accumulate(np.where(revealed, position, -1), axis=1)
         right = np.minimum.accumulate(np.where(revealed, position, n)[:, ::-1], axis=1)[:, ::-1]
@@ -643,7 +643,7 @@ def appendix_e_curve(n: int, eps: float) -> np.ndarray:
     """The CCL Appendix-E (Lemma 28) hard curve, made nondecreasing by reflection.
 
     Geometric blocks B_i = [floor((1+eps)^i), floor((1+eps)^{i+1}) - 1] carry the value
-    (1+eps)^{-i} / (4 log n); the curve is that function read right to left, Z_j = f(n + 1 - j).
+    (1+eps)^{-i} / (4 log n); the curve is that function read right to left, Z_j = f(n + 1 - j) - f(n).
     Step functions with k <= c log n / eps pieces have L1 error Omega(eps) against it.
     """
     if not 0 < eps < 1:
@@ -657,7 +657,8 @@ def appendix_e_curve(n: int, eps: float) -> np.ndarray:
         hi = min(math.floor((1 + eps) ** (i + 1)) - 1, n)
         f[lo : hi + 1] = (1 + eps) ** (-i) / (4 * math.log(n))
         i += 1
-    return f[1:][::-1].copy()
+    curve = f[1:][::-1]
+    return curve - curve[0]  # shift so Z_1 = 0; step-approximation errors are unchanged by a constant
 
 
 # CCL Figure 1 (n = 13, schedule (4, 5, 2, 2)); values read off the figure's vector drawing.

@@ -149,6 +149,13 @@ def _visit(table: np.ndarray, axes: tuple, mask: int, stop: int, out: np.ndarray
         _visit(_sum_axis(table, position), axes[:position] + axes[position + 1 :], mask & ~(1 << axes[position]), position, out)
 
 
+def _available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # respects taskset / cgroup cpusets
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def subset_entropies(p, workers: int | None = None) -> np.ndarray:
     """H(X_S) for every subset S of [n], indexed by the bitmask of S (bit i = position i), in nats.
 
@@ -161,7 +168,7 @@ def subset_entropies(p, workers: int | None = None) -> np.ndarray:
     """
     p = np.ascontiguousarray(check_pmf(p))
     n, q = p.ndim, p.shape[0]
-    workers = (os.cpu_count() or 1) if workers is None else workers
+    workers = _available_cpus() if workers is None else workers
     if not isinstance(workers, (int, np.integer)) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     out = np.empty(1 << n, dtype=np.float64)
@@ -263,7 +270,8 @@ def dual_total_correlation(p) -> float:
 
 
 def check_curve(z, name: str = "Z", atol: float = 1e-9) -> np.ndarray:
-    """Validate an information curve: finite, Z_1 = 0 (up to atol), nondecreasing (Han)."""
+    """Validate an information curve: a finite, nondecreasing (Han) 1-d array. Z_1 is not forced to 0,
+    so estimated curves and shifted curves (whose step errors are the same) are accepted."""
     z = np.asarray(z, dtype=np.float64)
     if z.ndim != 1 or len(z) < 1:
         raise ValueError(f"{name} must be a 1-d array Z_1..Z_n, got shape {z.shape}")

@@ -36,6 +36,33 @@ REPORTS = {
         ],
         "category": "Chen-Cong-Li (COLT 2026)",
     },
+    "lz_report": {
+        "experiments": [
+            "lz_identities",
+            "lz_profiles",
+            "lz_error_vs_k",
+            "lz_worst_case",
+            "lz_dimension_free",
+            "lz_scaling_limit",
+            "lz_optimal_path",
+            "lz_gaussian_errors",
+            "lz_gaussian_steps",
+            "lz_gaussian_dyadic",
+        ],
+        # exactly the names the panels of mdmsched.plots.lz save
+        "figures": [
+            "lz_identities",
+            "lz_profiles",
+            "lz_error_vs_k",
+            "lz_worst_case",
+            "lz_dimension_free",
+            "lz_scaling_limit",
+            "lz_optimal_path",
+            "lz_limit_profiles",
+            "lz_gaussian",
+        ],
+        "category": "Lavenant-Zanella (2025)",
+    },
 }
 
 

@@ -1,0 +1,229 @@
+"""CCL experiments, panels and the evaluation helpers they use, at tiny sizes (numbers asserted)."""
+
+import math
+import re
+from pathlib import Path
+
+import matplotlib
+import nbformat
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from mdmsched import distributions, error, evaluation, information, schedules  # noqa: E402
+from mdmsched.experiments import run_experiment  # noqa: E402
+from mdmsched.io import read_table  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TINY = {
+    "ccl_figure1": {},
+    "ccl_identity": {
+        "n": 4,
+        "samples": 300,
+        "families": ["product", "tabular", "all_equal", "parity", "reed_solomon", "markov", "block_copy"],
+        "mc_n": 8,
+        "mc_families": ["markov", "reed_solomon", "code_lift"],
+    },
+    "ccl_error_vs_k": {"n": 16, "enumeration_n": 6, "eps_points": 4},
+    "ccl_steps_vs_n": {"n_min": 16, "n_max": 128},
+    "ccl_rs_codes": {"n": 8, "q": 11, "samples": 100, "uniform_steps": [2, 4], "grid_steps": 4},
+    "ccl_code_lift": {"n": 6, "q": 7, "steps": [2, 3], "samples": 200},
+    "ccl_appendix_e": {"ns": [64, 128], "eps": [0.1, 0.2]},
+    "ccl_sweep": {"n": 16, "enumeration_n": 6, "eps": [0.1, 0.5]},
+    "ccl_heuristics": {"n": 32, "enumeration_n": 6, "k_points": 8},
+}
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tables")
+    for name, params in TINY.items():
+        run_experiment(name, params, seed=0, out=folder / f"{name}.csv")
+    return folder
+
+
+def load(tables, name):
+    return read_table(tables / f"{name}.csv")
+
+
+# --- evaluation helpers --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n, q, stay", [(9, 2, 0.9), (6, 3, 0.6)])
+def test_markov_curve_matches_enumeration(n, q, stay):
+    chain = distributions.MarkovChain.symmetric(n, q, stay)
+    assert np.allclose(evaluation.markov_curve(chain), chain.information_curve(), atol=1e-12)
+
+
+def test_markov_curve_non_stationary_start():
+    chain = distributions.MarkovChain(7, np.array([[0.7, 0.3], [0.2, 0.8]]), init=np.array([0.9, 0.1]))
+    assert np.allclose(evaluation.markov_curve(chain), chain.information_curve(), atol=1e-12)
+
+
+def test_exchangeable_curves_match_families():
+    assert np.allclose(evaluation.beta_bernoulli_curve(200), distributions.BetaBernoulli(200).information_curve(), atol=1e-9)
+    assert np.allclose(evaluation.beta_bernoulli_curve(30, 0.5, 2.0), distributions.BetaBernoulli(30, 0.5, 2.0).information_curve())
+    marginals = np.stack([np.tile([0.8, 0.2], (9, 1)), np.tile([0.25, 0.75], (9, 1))])
+    mixture = distributions.MixtureOfProducts(np.array([0.3, 0.7]), marginals)
+    assert np.allclose(evaluation.exchangeable_mixture_curve(9, [0.3, 0.7], [0.2, 0.75]), mixture.information_curve(), atol=1e-12)
+    z = evaluation.exchangeable_mixture_curve(400, [0.5, 0.5], [0.2, 0.8])
+    assert information.dtc_from_curve(z) <= math.log(2) + 1e-9  # mixture of 2 products (CCL Example 2)
+
+
+def test_closed_form_curves_match_families():
+    code = distributions.reed_solomon(10, 4, 11, seed=3)
+    assert np.array_equal(evaluation.curve("reed_solomon", 10, k=4, q=11), code.information_curve())
+    lift = distributions.make_family("code_lift", n=7, k=3, q=11)
+    assert np.allclose(evaluation.curve("code_lift", 7, k=3, q=11), lift.information_curve(), atol=1e-12)
+    assert np.allclose(evaluation.curve("mixture", 6, components=2), distributions.make_family("mixture", n=6, components=2).information_curve())
+
+
+def test_optimal_path_and_steps_to_reach():
+    z = distributions.make_family("mixture", n=10).information_curve()
+    path = evaluation.optimal_path(z, range(1, 11))
+    for k, (sizes, value) in path.items():
+        reference, best = schedules.optimal_schedule(z, k)
+        assert np.array_equal(sizes, reference) and value == pytest.approx(best, abs=1e-13)
+    errors = evaluation.optimal_errors(z, 10)
+    assert np.all(np.diff(errors) <= 1e-13) and errors[-1] == pytest.approx(0, abs=1e-12)
+    eps = 0.05
+    k = evaluation.steps_to_reach(z, eps, "optimal")
+    assert errors[k - 1] <= eps < errors[k - 2]
+
+
+def test_analysis_helpers():
+    assert evaluation.next_boundary_error([3, 3, 2], 3) == 0
+    assert evaluation.next_boundary_error([3, 3, 2], 4) == 2
+    assert evaluation.li_cai_steps(1024, 1.0, 1.0, 0.1) == 32  # s = 2^floor(log2(1 + 51.2)) = 32
+    assert evaluation.li_cai_steps(100, 0.0, 0.0, 0.1) == 1
+    fit = evaluation.fit_log_law([16, 64, 256], 3 + 2 * np.log([16, 64, 256]))
+    assert fit["slope"] == pytest.approx(2) and fit["intercept"] == pytest.approx(3) and fit["r2"] == pytest.approx(1)
+    assert np.array_equal(evaluation.thm9_schedule("tc", 10, 0.5, 0.0), [10])  # C = 0: zeta = 1, one shot
+
+
+# --- experiments ---------------------------------------------------------------------------------
+
+
+def test_identity(tables):
+    table = load(tables, "ccl_identity")
+    enum = table[table.block == "enumeration"]
+    assert len(enum) > 30 and table.block.eq("monte_carlo").any()
+    assert np.allclose(enum.theorem, enum.bruteforce, atol=1e-12)  # CCL Thm 4 / 16
+    assert (enum.mixture_kl <= enum.theorem + 1e-12).all()  # Thm 16
+    one_shot = enum[enum.k == 1]
+    assert np.allclose(one_shot.theorem, one_shot.tc, atol=1e-12)
+    assert ((table.mc - table.theorem).abs() <= 4 * table.mc_se + 1e-9).all()
+
+
+def test_error_vs_k(tables):
+    from mdmsched.plots.ccl import _envelope
+
+    table = load(tables, "ccl_error_vs_k")
+    joined = _envelope(table)
+    assert joined.optimum.notna().all()
+    assert (joined.expected_kl >= joined.optimum - 1e-12).all()  # the optimum is the lower envelope
+    thm9 = table[(table.kind == "eps") & table.schedule.isin(["tc", "dtc"])]
+    assert len(thm9) and (thm9.expected_kl <= thm9.eps + 1e-12).all() and (thm9.steps <= thm9.thm9_bound).all()
+    cor34 = table[(table.kind == "eps") & (table.schedule == "austin_cor34")]
+    assert (cor34.expected_kl <= cor34.eps + 1e-12).all()
+
+
+def test_steps_vs_n(tables):
+    table = load(tables, "ccl_steps_vs_n")
+    assert sorted(table.n.unique()) == [16, 32, 64, 128]
+    for name, column in (("tc", "tc"), ("dtc", "dtc")):
+        rows = table[table.schedule == name]
+        bound = [error.thm9_step_bound(n, eps, c) for n, eps, c in zip(rows.n, rows.eps, rows[column])]
+        assert (rows.steps <= bound).all() and (rows.expected_kl <= rows.eps + 1e-12).all()
+    parity = table[table.family.str.startswith("parity")]
+    assert (parity[parity.schedule == "optimal"].steps == 2).all()  # (n - 1, 1) is exact
+    assert (parity[parity.schedule == "li-cai bound"].steps == parity[parity.schedule == "li-cai bound"].n).all()
+    schedule_rows = table[table.kind == "schedule"]
+    assert (schedule_rows.expected_kl <= schedule_rows.eps + 1e-12).all()
+
+
+def test_rs_codes(tables):
+    table = load(tables, "ccl_rs_codes")
+    n, q = 8, 11
+    assert sorted(table.dimension.unique()) == list(range(1, n))
+    assert np.allclose(table.expected_kl, table.closed_form, atol=1e-12)
+    aware = table[table.schedule == "optimal (d, n-d)"]
+    assert (aware.expected_kl.abs() <= 1e-12).all() and (aware.outside_share == 0).all()
+    one_shot = table[table.schedule.str.startswith("thm9 tuned on uniform")]
+    assert np.allclose(one_shot.expected_kl, (n - one_shot.dimension) * math.log(q))  # = TC
+    worst = table[table.group == "oblivious"].groupby("schedule").outside_share.max()
+    assert (worst >= 1 / 16).all()  # CCL Thm 24
+
+
+def test_code_lift(tables):
+    table = load(tables, "ccl_code_lift")
+    curves, errors = table[table.kind == "curve"], table[table.kind == "error"]
+    assert np.allclose(curves.z_family, curves.z_up, atol=1e-12)  # CCL Thm 25: Z^{up k}
+    assert np.allclose(errors.expected_kl, errors.markov_part + errors.code_part, atol=1e-12)
+    mc = errors[errors.mc.notna()]
+    assert len(mc) and ((mc.mc - mc.expected_kl).abs() <= 4 * mc.mc_se + 1e-9).all()
+
+
+def test_appendix_e(tables):
+    table = load(tables, "ccl_appendix_e")
+    for (n, eps), rows in table[table.kind == "optimal"].groupby(["n", "eps"]):
+        values = rows.sort_values("k").expected_kl.to_numpy()
+        assert np.all(np.diff(values) <= 1e-12)
+        assert values[0] == pytest.approx(information.tc_from_curve(distributions.appendix_e_curve(int(n), float(eps))))
+    thm9 = table[table.kind == "thm9"]
+    assert (thm9.expected_kl <= thm9.eps + 1e-12).all()
+
+
+def test_sweep(tables):
+    table = load(tables, "ccl_sweep")
+    sweep_rows = table[table.kind == "sweep"]
+    stops = sweep_rows[sweep_rows.stop]
+    assert stops.groupby(["family", "eps"]).size().eq(1).all()  # every sweep stops exactly once
+    assert len(stops) == table.groupby(["family", "eps"]).ngroups
+    assert (stops.expected_kl <= stops.eps + 1e-12).all()
+    known = table[table.kind == "known"]
+    assert (known.expected_kl <= known.eps + 1e-12).all()  # CCL Thm 9 with the true TC / DTC
+
+
+def test_heuristics(tables):
+    table = load(tables, "ccl_heuristics")
+    at_k = table[table.kind == "k"]
+    assert (at_k.ratio >= 1 - 1e-9).all()
+    steps = table[table.kind == "steps"]
+    assert (steps.ratio >= 1).all() and (steps[steps.schedule == "optimal"].ratio == 1).all()
+
+
+# --- panels, notebook and workflow names ---------------------------------------------------------
+
+
+def test_panels_claims_and_figure_names(tables, tmp_path, monkeypatch):
+    from mdmsched.plots import ccl
+    from mdmsched.reports import Claims
+
+    saved = []
+    monkeypatch.setattr(ccl, "save_figure", lambda fig, name, folder: saved.append(name))
+    claims = Claims()
+    for panel in ccl.FIGURES:
+        readable = getattr(ccl, panel)(tables, tmp_path, claims)
+        assert readable is not None and len(readable)
+        matplotlib.pyplot.close("all")
+    assert sorted(saved) == sorted(name for names in ccl.FIGURES.values() for name in names)
+    failed = claims.table()[claims.table()["pass"] == "FAIL"]
+    assert failed.empty, failed.to_string()
+
+
+def test_notebook_and_workflow_list_every_panel():
+    from mdmsched.plots import ccl
+
+    notebook = nbformat.read(ROOT / "notebooks" / "ccl_report.ipynb", as_version=4)
+    assert any("parameters" in cell.metadata.get("tags", []) for cell in notebook.cells)
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    assert set(re.findall(r"ccl\.show\(ccl\.(\w+)", code)) == set(ccl.FIGURES)
+    common = (ROOT / "workflow" / "rules" / "common.smk").read_text()
+    entry = re.search(r'"ccl_report": \{(.*?)\n    \},', common, re.S).group(1)
+    figures = re.search(r'"figures": \[(.*?)\]', entry, re.S).group(1)
+    experiments = re.search(r'"experiments": \[(.*?)\]', entry, re.S).group(1)
+    assert set(re.findall(r'"(\w+)"', figures)) == {name for names in ccl.FIGURES.values() for name in names}
+    assert set(re.findall(r'"(\w+)"', experiments)) == set(TINY)
