@@ -6,9 +6,10 @@
 #   bash .ci/slurm.sh                      # needs root (apt-get, daemons); Debian 12 / Ubuntu
 #   LOCAL_RESULTS=results/smoke bash .ci/slurm.sh   # compare with an existing local smoke run
 #
-# The cluster is private to this run: its own munge key and socket, its own slurm.conf (SLURM_CONF),
-# ports, spool and logs under one temporary folder. Every wait is bounded; the daemons are stopped by
-# PID on exit, whatever happens. Without SLURM accounting (slurmdbd) the plugin's default status
+# The cluster is private to this run: its own munge key and socket, ports, spool, state and logs under
+# one temporary folder; only slurm.conf and gres.conf sit in /etc/slurm (see below), written only
+# where none exists and removed on exit. Every wait is bounded; the daemons are stopped by PID on
+# exit, whatever happens. Without SLURM accounting (slurmdbd) the plugin's default status
 # check (sacct) never sees jobs finish: the profile uses `slurm-status-command: squeue`, which needs
 # MinJobAge >= 3 x the first status-check interval (the plugin falls back to sacct otherwise).
 set -euo pipefail
@@ -20,17 +21,21 @@ WORKFLOW_TIMEOUT=${WORKFLOW_TIMEOUT:-1500}   # seconds for the SLURM run of the 
 start=$SECONDS
 say() { echo "== slurm [$((SECONDS - start)) s]: $*"; }
 fail() { echo "slurm.sh: FAIL: $*" >&2; exit 1; }
+if [ "$(id -u)" != 0 ]; then
+  if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    exec sudo -n --preserve-env=LOCAL_RESULTS,CONFIGFILE,WORKFLOW_TIMEOUT,KEEP_SLURM_WORK bash "$0" "$@"
+  fi
+  fail "needs root (apt-get, the SLURM and munge daemons, /etc/slurm) and sudo is not available"
+fi
 
 # --- 1. packages ---------------------------------------------------------------------------------
 if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v sbatch >/dev/null ||
   ! command -v munged >/dev/null; then
-  [ "$(id -u)" = 0 ] || fail "SLURM is not installed and installing it needs root"
   say "installing slurmctld slurmd slurm-client munge"
   export DEBIAN_FRONTEND=noninteractive
   timeout 600 apt-get update -qq
   timeout 900 apt-get install -y -qq --no-install-recommends slurmctld slurmd slurm-client munge >/dev/null
 fi
-[ "$(id -u)" = 0 ] || fail "the daemons run as root (SlurmUser=root); run this as root"
 
 # --- 2. a private cluster configuration ------------------------------------------------------------
 WORK=$(mktemp -d /tmp/mdmsched-slurm.XXXXXX)
@@ -76,8 +81,8 @@ install -o munge -g munge -m 400 /dev/null "$WORK/munge/munge.key"
 dd if=/dev/urandom bs=1 count=1024 2>/dev/null >"$WORK/munge/munge.key"
 
 # The node as slurmd sees it (CPUs, memory), less a margin for the OS and the snakemake process.
-cpus=$(slurmd -C | sed -n 's/.*CPUs=\([0-9]*\).*/\1/p' | head -n1)
-memory=$(slurmd -C | sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p' | head -n1)
+cpus=$(timeout 30 slurmd -C | sed -n 's/.*CPUs=\([0-9]*\).*/\1/p' | head -n1)
+memory=$(timeout 30 slurmd -C | sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p' | head -n1)
 memory=$((memory > 4096 ? memory - 2048 : memory * 3 / 4))
 port=$((20000 + RANDOM % 20000))
 
@@ -133,7 +138,7 @@ printf '%s\n%s\n' "$MARKER" "NodeName=localhost Name=gpu File=/dev/null" >/etc/s
 
 # --- 3. start munged, slurmctld, slurmd ------------------------------------------------------------
 say "starting munged, slurmctld, slurmd (cluster in $WORK, port $port, $cpus CPUs, ${memory} MB)"
-runuser -u munge -- /usr/sbin/munged --socket="$MUNGE_SOCKET" --key-file="$WORK/munge/munge.key" \
+timeout 30 runuser -u munge -- /usr/sbin/munged --socket="$MUNGE_SOCKET" --key-file="$WORK/munge/munge.key" \
   --pid-file="$WORK/munge/munged.pid" --log-file="$WORK/munge/munged.log" --seed-file="$WORK/munge/munged.seed"
 for _ in $(seq 100); do [ -s "$WORK/munge/munged.pid" ] && break; sleep 0.1; done
 [ -s "$WORK/munge/munged.pid" ] || fail "munged did not start"
@@ -155,15 +160,26 @@ for _ in $(seq 120); do
   sleep 0.5
 done
 [ "$state" = idle ] || fail "the node is not idle after 60 s (state: '${state}')"
-say "cluster up: $(sinfo -h -o '%P %D %T %c CPUs %m MB %G')"
+say "cluster up: $(timeout 10 sinfo -h -o '%P %D %T %c CPUs %m MB %G')"
 
 # --- 4. the smoke workflow through SLURM -----------------------------------------------------------
 OUT=$WORK/out
 dirs() { echo "results_dir=$1/results" "reports_dir=$1/reports" "figures_dir=$1/figures"; }
 # The profile's first status check waits 40 s (sensible on a shared cluster); a few seconds here.
 # --jobs equals the node's CPUs; every rule asks for 1 CPU (threads).
-SLURM_ARGS=(--profile profiles/slurm --configfile "$CONFIGFILE" --slurm-init-seconds-before-status-checks 2
-  --slurm-logdir "$OUT/slurm_logs" --slurm-keep-successful-logs --jobs "$cpus" --latency-wait 10)
+# A second profile adds one GPU request (the profile's own set-resources kept): the index job asks for
+# a GPU exactly as training rules do, so the plugin's --gpus path is exercised on the fake GPU.
+mkdir -p "$WORK/ci-profile"
+"$REPO/.venv/bin/python" - "$REPO/profiles/slurm/config.yaml" "$WORK/ci-profile/config.yaml" <<'PY'
+import sys, yaml
+profile = yaml.safe_load(open(sys.argv[1]))
+resources = dict(profile.get("set-resources") or {})
+resources["index"] = {**resources.get("index", {}), "gpu": 1}
+yaml.safe_dump({"set-resources": resources}, open(sys.argv[2], "w"))
+PY
+SLURM_ARGS=(--profile profiles/slurm --profile "$WORK/ci-profile" --configfile "$CONFIGFILE"
+  --slurm-init-seconds-before-status-checks 2 --slurm-logdir "$OUT/slurm_logs" --slurm-keep-successful-logs
+  --jobs "$cpus" --latency-wait 10)
 # shellcheck disable=SC2046
 expected=$("$SNAKEMAKE" "${SLURM_ARGS[@]}" --config $(dirs "$OUT/slurm") --dry-run --quiet rules 2>/dev/null |
   awk '$1 == "total" {print $2; exit}')
@@ -194,6 +210,15 @@ echo "snakemake: $n_submitted SLURM job ids; squeue: $n_completed COMPLETED; slu
 [ "$n_ctld" = "$n_submitted" ] || fail "slurmctld logged $n_ctld submissions, snakemake $n_submitted"
 [ $((n_submitted + local_jobs)) = "$expected" ] ||
   fail "$n_submitted SLURM + $local_jobs local jobs, but the DAG has $expected"
+index_job=$(grep -oE "submitted with SLURM jobid [0-9]+ \(log: [^)]*rule_index/" "$OUT/snakemake-slurm.log" | awk '{print $5}')
+[ -n "$index_job" ] || fail "no SLURM job for the index rule"
+n_gpu=0
+for job in $submitted; do
+  if timeout 10 scontrol show job "$job" | grep -q "gres/gpu=1"; then n_gpu=$((n_gpu + 1)); fi
+done
+timeout 10 scontrol show job "$index_job" | grep -q "gres/gpu=1" ||
+  fail "the index job ($index_job) did not get the GPU its set-resources asked for"
+echo "GPU requests through the profile: $n_gpu job(s) had a GPU (the index job $index_job among them)"
 
 # --- 6. identical tables to a local run -----------------------------------------------------------
 if [ -n "${LOCAL_RESULTS:-}" ]; then

@@ -144,7 +144,8 @@ def steps_to_reach(z, eps: float, name: str, **params) -> int:
     n = len(z)
     if name == "optimal":
         errors = optimal_errors(z, n, stop_at=eps)
-        return int(np.flatnonzero(errors <= eps)[0]) + 1
+        reached = np.flatnonzero(errors <= eps)
+        return int(reached[0]) + 1 if len(reached) else n  # k = n is exact (rounding aside)
 
     def ok(k):
         return expected_kl(z, build(name, z, k, **params)) <= eps

@@ -13,6 +13,9 @@ from pathlib import Path
 
 __all__ = ["atomic_path", "write_table", "read_table"]
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 @contextlib.contextmanager
 def atomic_path(path, suffix: str | None = None):
@@ -23,6 +26,7 @@ def atomic_path(path, suffix: str | None = None):
     os.close(handle)
     try:
         yield Path(temporary)
+        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual permissions
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):

@@ -228,7 +228,8 @@ def identity(
         for s, (label, sizes) in enumerate(identity_schedules(z, _rng(seed, 1, f)).items()):
             key = tuple(int(v) for v in sizes)
             if key not in cache:
-                cache[key] = (error.expected_kl_bruteforce(pmf, sizes), error.mixture_kl(pmf, sizes))
+                with np.errstate(invalid="ignore", divide="ignore"):  # log 0 - log 0 off the support (codes)
+                    cache[key] = (error.expected_kl_bruteforce(pmf, sizes), error.mixture_kl(pmf, sizes))
             mc = error.expected_kl_monte_carlo(family, family, sizes, samples, _rng(seed, 2, f, s))
             rows.append(
                 {
@@ -466,8 +467,9 @@ def code_lift(seed: int = 0, n: int = 12, q: int = 13, stay: float = 0.9, steps=
 @experiment("ccl_appendix_e")
 def appendix_e(seed: int = 0, ns=(1024, 4096, 16384), eps=(0.05, 0.1, 0.2), k_factor: float = 3.0):
     """CCL Appendix E (Lemma 28 / Thm 30): on the hard curve appendix_e_curve(n, eps) the optimal
-    k-step error, for k = 1..k_factor ln n / eps (``kind`` = "optimal", one DP pass), and the Thm 9 TC
-    and DTC schedules at target eps (``kind`` = "thm9")."""
+    k-step error, for k = 1..k_factor ln n / eps (``kind`` = "optimal", one DP pass), the Thm 9 TC
+    and DTC schedules at target eps (``kind`` = "thm9"), and for the largest n the curve itself at its
+    jumps (``kind`` = "curve": j, z)."""
     rows = []
     for n in ns:
         for target in eps:
@@ -479,6 +481,10 @@ def appendix_e(seed: int = 0, ns=(1024, 4096, 16384), eps=(0.05, 0.1, 0.2), k_fa
             for name in ("tc", "dtc"):
                 sizes = evaluation.build_for_eps(name, z, float(target))
                 rows.append({**base, "kind": "thm9", "schedule": name, "k": len(sizes), "expected_kl": error.expected_kl(z, sizes)})
+            if n == max(ns):  # the curve itself, as the points on both sides of each jump
+                jumps = np.flatnonzero(np.diff(z))
+                for j in np.unique(np.concatenate([[0, len(z) - 1], jumps, jumps + 1])):
+                    rows.append({**base, "kind": "curve", "j": int(j) + 1, "z": z[j]})
     return pd.DataFrame(rows)
 
 
@@ -491,34 +497,29 @@ def sweep(seed: int = 0, n: int = 128, enumeration_n: int = 12, eps=(0.1,), fami
     the grid H = {2^i : eps <= 2^i <= n ln q} (ascending, TC then DTC at each C): steps, exact error,
     the cumulative steps spent by the sweep, and the first schedule reaching error <= eps (where the
     sweep stops). Rows ``kind`` = "known" give the same schedules with C = the true TC / DTC."""
-    rows = []
+    tables = []
     for spec in families:
         label, z, q = family_curve(spec, n, enumeration_n)
         length = len(z)
         tc, dtc = information.tc_from_curve(z), information.dtc_from_curve(z)
         for target in eps:
-            grid = schedules.sweep_grid(length, q, float(target))
-            base = {"family": label, "n": length, "q": q, "eps": float(target), "tc": tc, "dtc": dtc, "grid_size": len(grid)}
-            spent, stopped = 0, False
-            for c in grid:
-                for name in ("tc", "dtc"):
-                    sizes = evaluation.thm9_schedule(name, length, float(target), float(c))
-                    value = error.expected_kl(z, sizes)
-                    spent += len(sizes) if not stopped else 0
-                    reached = value <= target
-                    rows.append(
-                        {**base, "kind": "sweep", "schedule": name, "c": float(c), "steps": len(sizes), "expected_kl": value,
-                         "reached": reached, "stop": reached and not stopped, "cumulative_steps": spent if not stopped else np.nan}
-                    )
-                    stopped = stopped or reached
-            for name, c in (("tc", tc), ("dtc", dtc)):
-                sizes = evaluation.thm9_schedule(name, length, float(target), c)
-                value = error.expected_kl(z, sizes)
-                rows.append(
-                    {**base, "kind": "known", "schedule": name, "c": c, "steps": len(sizes), "expected_kl": value,
-                     "reached": value <= target, "stop": False, "cumulative_steps": np.nan}
-                )
-    return pd.DataFrame(rows)
+            target = float(target)
+            grid = schedules.sweep_grid(length, q, target)
+            tried = [("sweep", name, float(c)) for c in grid for name in ("tc", "dtc")]
+            tried += [("known", "tc", tc), ("known", "dtc", dtc)]
+            rows = []
+            for kind, name, c in tried:
+                sizes = evaluation.thm9_schedule(name, length, target, c)
+                rows.append({"kind": kind, "schedule": name, "c": c, "steps": len(sizes), "expected_kl": error.expected_kl(z, sizes)})
+            table = pd.DataFrame(rows)
+            table["reached"] = table.expected_kl <= target
+            in_sweep = table.kind == "sweep"
+            # the sweep runs the grid in order and stops at the first schedule reaching eps
+            first = table.index[in_sweep & table.reached].min()
+            table["stop"] = table.index == first
+            table["cumulative_steps"] = table.steps.where(in_sweep).cumsum().where(in_sweep & (table.index <= first))
+            tables.append(table.assign(family=label, n=length, q=q, eps=target, tc=tc, dtc=dtc, grid_size=len(grid)))
+    return pd.concat(tables, ignore_index=True)
 
 
 # --- heuristics audit (CCL Sec. 1 open question) ------------------------------------------------------

@@ -13,10 +13,10 @@ Monte Carlo checks against exact curves and estimates for trained models.
   ``Z_{a+1} = H_0 - H_a``, the LZ profile ``f(l) = H_{l-1} - H_l >= 0``, and CCL Lemma 8
   ``TC = sum_j Z_j``, ``DTC = n Z_n - TC``; bands and standard errors come from a bootstrap over
   sequences that refits every replicate.
-* Factorization gap: ``schedule_log_likelihood`` scores x under the random-order sampler of a
-  schedule (CCL Sec 2: every position of a step is drawn from the oracle given the same revealed
-  set); minus the one-token-at-a-time score it is the gap paid for parallel steps. With the exact
-  oracle and x ~ mu its mean is the expected KL of CCL Def 1 / Thm 4.
+* Factorization gap: :func:`mdmsched.sampler.schedule_log_likelihood` scores x under the
+  random-order sampler of a schedule (CCL Sec 2: every position of a step is drawn from the oracle
+  given the same revealed set); the one-token-at-a-time score minus it is the gap paid for parallel
+  steps. With the exact oracle and x ~ mu its mean is the expected KL of CCL Def 1 / Thm 4.
 """
 
 from __future__ import annotations
@@ -28,17 +28,17 @@ import numpy as np
 
 from mdmsched.information import (curve_from_conditional_entropies, dtc_from_curve,
                                   profile_from_curve, tc_from_curve)
+from mdmsched.sampler import random_orders, schedule_log_likelihood, step_of_position
+from mdmsched.schedules import validate_sizes
 
 __all__ = [
     "pool_adjacent_violators",
-    "random_orders",
     "oracle_log_probabilities",
     "LossCurve",
     "loss_curve",
     "CurveEstimate",
     "fit_information_curve",
     "estimate_information_curve",
-    "schedule_log_likelihood",
     "FactorizationGap",
     "factorization_gap",
 ]
@@ -71,18 +71,6 @@ def pool_adjacent_violators(y, weights=None, increasing: bool = True) -> np.ndar
             del means[-1], totals[-1], lengths[-1]
     fit = np.repeat(means, lengths)
     return fit if increasing else -fit
-
-
-def random_orders(m: int, n: int, rng: np.random.Generator) -> np.ndarray:
-    """m independent uniform permutations of 0..n-1, int64 (m, n): the random unmasking order."""
-    return rng.permuted(np.tile(np.arange(n, dtype=np.int64), (m, 1)), axis=1)
-
-
-def _ranks(orders: np.ndarray) -> np.ndarray:
-    """rank[i, j] = step at which position j is revealed in order i."""
-    ranks = np.empty_like(orders)
-    np.put_along_axis(ranks, orders, np.arange(orders.shape[1])[None, :], axis=1)
-    return ranks
 
 
 def oracle_log_probabilities(oracle, x, revealed) -> np.ndarray:
@@ -149,7 +137,7 @@ def loss_curve(oracle, x, grid=None, rng: np.random.Generator | None = None, ord
     x = _check_sequences(oracle, x)
     m, n = x.shape
     grid = _check_grid(grid, n)
-    ranks = _ranks(_check_orders(orders, m, n, rng))
+    ranks = step_of_position(_check_orders(orders, m, n, rng), np.ones(n, dtype=np.int64))
     cross_entropy = np.empty((m, len(grid)))
     entropy = np.empty((m, len(grid)))
     for start in range(0, m, batch_size):
@@ -261,40 +249,6 @@ def estimate_information_curve(oracle, x, grid=None, rng: np.random.Generator | 
                                  confidence, rng)
 
 
-def _check_sizes(sizes, n: int) -> np.ndarray:
-    sizes = np.asarray(sizes)
-    if (sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer)
-            or np.any(sizes < 1) or sizes.sum() != n):
-        raise ValueError(f"sizes must be positive integers summing to n={n}, got {sizes.tolist()}")
-    return sizes.astype(np.int64)
-
-
-def schedule_log_likelihood(oracle, x, sizes, rng: np.random.Generator | None = None,
-                            orders=None, batch_size: int = 256) -> np.ndarray:
-    """log nu^{S_1..S_k}(x) per sequence, float64 (m,), for the random unmasking sampler.
-
-    Each sequence gets a random order (``rng``) or an explicit one (``orders``); step t reveals its
-    positions N_{t-1}..N_t - 1, each scored by the oracle given the positions revealed before the
-    step (the factorized parallel step of CCL Sec 2 / LZ Eq 2). With ``sizes`` all ones this is the
-    random-order autoregressive likelihood, equal to log mu(x) for the exact oracle.
-    """
-    x = _check_sequences(oracle, x)
-    m, n = x.shape
-    sizes = _check_sizes(sizes, n)
-    ranks = _ranks(_check_orders(orders, m, n, rng))
-    boundaries = np.concatenate(([0], np.cumsum(sizes)))
-    total = np.zeros(m)
-    for start in range(0, m, batch_size):
-        rows = slice(start, start + batch_size)
-        for before, after in zip(boundaries[:-1], boundaries[1:]):
-            revealed = ranks[rows] < before
-            step = ~revealed & (ranks[rows] < after)
-            log_p = oracle_log_probabilities(oracle, x[rows], revealed)
-            true_log_p = np.take_along_axis(log_p, x[rows, :, None], axis=2)[..., 0]
-            total[rows] += np.where(step, true_log_p, 0.0).sum(axis=1)
-    return total
-
-
 @dataclass(frozen=True)
 class FactorizationGap:
     """Schedule NLL minus one-token-at-a-time NLL of held-out text (same orders for both).
@@ -314,18 +268,23 @@ class FactorizationGap:
 
 def factorization_gap(oracle, x, sizes, rng: np.random.Generator | None = None, orders=None,
                       batch_size: int = 256) -> FactorizationGap:
-    """Factorization gap of a schedule on held-out ``x``: E[log p_AR(x) - log p_sched(x)].
+    """Factorization gap of a schedule on held-out ``x``: mean of log p_AR(x) - log p_sched(x).
 
-    Both likelihoods use the same random order per sequence (common random numbers). For the exact
-    oracle and x ~ mu the mean is the expected KL of the schedule (CCL Def 1, Thm 4 / LZ E_fact);
-    for a model it is the model's own factorization gap on real data.
+    Both log-likelihoods come from :func:`mdmsched.sampler.schedule_log_likelihood` with the same
+    random order per sequence (common random numbers), ``batch_size`` sequences at a time. For the
+    exact oracle and x ~ mu the mean is the expected KL of the schedule (CCL Def 1, Thm 4 / LZ
+    E_fact); for a model it is the model's own factorization gap on real data.
     """
     x = _check_sequences(oracle, x)
     m, n = x.shape
+    sizes = validate_sizes(sizes, n)
     orders = _check_orders(orders, m, n, rng)
-    scheduled = schedule_log_likelihood(oracle, x, sizes, orders=orders, batch_size=batch_size)
-    autoregressive = schedule_log_likelihood(oracle, x, np.ones(n, dtype=np.int64), orders=orders,
-                                             batch_size=batch_size)
+    ones = np.ones(n, dtype=np.int64)
+    scheduled, autoregressive = np.empty(m), np.empty(m)
+    for start in range(0, m, batch_size):
+        rows = slice(start, start + batch_size)
+        scheduled[rows] = schedule_log_likelihood(oracle, x[rows], sizes, orders=orders[rows])
+        autoregressive[rows] = schedule_log_likelihood(oracle, x[rows], ones, orders=orders[rows])
     gap = autoregressive - scheduled
     se = gap.std(ddof=1) / math.sqrt(m)
     to_bits = 1.0 / (n * math.log(2))
@@ -333,5 +292,4 @@ def factorization_gap(oracle, x, sizes, rng: np.random.Generator | None = None, 
         nats=float(gap.mean()), nats_se=float(se), bits_per_char=float(gap.mean() * to_bits),
         bits_per_char_se=float(se * to_bits),
         schedule_bits_per_char=float(-scheduled.mean() * to_bits),
-        autoregressive_bits_per_char=float(-autoregressive.mean() * to_bits),
-        steps=len(_check_sizes(sizes, n)))
+        autoregressive_bits_per_char=float(-autoregressive.mean() * to_bits), steps=len(sizes))

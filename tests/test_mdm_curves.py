@@ -1,0 +1,111 @@
+"""Curve estimation and factorization gaps with oracles, checked against exact tabular values."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mdmsched.distributions import all_states, random_tabular
+from mdmsched.error import expected_kl
+from mdmsched.information import entropy_curve, information_curve
+from mdmsched.mdm.curves import (estimate_information_curve, factorization_gap,
+                                 fit_information_curve, loss_curve, pool_adjacent_violators)
+from mdmsched.sampler import schedule_log_likelihood
+
+
+def _isotonic_min_max(y, w):
+    """Closed form of the increasing isotonic fit: max over j <= i of min over k >= i of the
+    weighted mean of y[j..k] (Barlow et al. 1972)."""
+    n = len(y)
+    mean = lambda j, k: np.dot(w[j:k + 1], y[j:k + 1]) / w[j:k + 1].sum()
+    return np.array([max(min(mean(j, k) for k in range(i, n)) for j in range(i + 1))
+                     for i in range(n)])
+
+
+@given(st.lists(st.floats(-5, 5), min_size=1, max_size=12),
+       st.lists(st.floats(0.1, 3.0), min_size=12, max_size=12))
+def test_pool_adjacent_violators_matches_min_max_formula(values, weights):
+    y, w = np.array(values), np.array(weights[:len(values)])
+    fit = pool_adjacent_violators(y, w)
+    assert np.all(np.diff(fit) >= -1e-12)
+    assert np.allclose(fit, _isotonic_min_max(y, w), atol=1e-10)
+    assert np.allclose(pool_adjacent_violators(-y, w, increasing=False), -fit, atol=1e-10)
+
+
+def test_pool_adjacent_violators_small_cases():
+    assert np.allclose(pool_adjacent_violators([1, 3, 2, 4]), [1, 2.5, 2.5, 4])
+    assert np.allclose(pool_adjacent_violators([3, 2, 1]), [2, 2, 2])
+    assert np.allclose(pool_adjacent_violators([1, 3, 2], weights=[1, 3, 1]), [1, 2.75, 2.75])
+    assert np.allclose(pool_adjacent_violators([3, 1, 2], increasing=False), [3, 1.5, 1.5])
+    with pytest.raises(ValueError, match="weights must be positive"):
+        pool_adjacent_violators([1, 2], weights=[1, 0])
+
+
+@pytest.fixture(scope="module")
+def law():
+    return random_tabular(4, 2, alpha=0.5, seed=3)
+
+
+def test_loss_curve_of_exact_oracle_estimates_conditional_entropies(law):
+    exact_h = np.diff(entropy_curve(law.pmf()))  # H_a = Hbar_{a+1} - Hbar_a (CCL Lemma 13)
+    x = law.sample(4000, np.random.default_rng(0))
+    curve = loss_curve(law, x, rng=np.random.default_rng(1))
+    for statistic in ("cross_entropy", "entropy"):
+        mean, se = curve.mean_and_se(statistic)
+        assert np.all(np.abs(mean - exact_h) < 4 * se + 1e-12), statistic
+    sub = loss_curve(law, x[:50], grid=[0, 3], orders=np.tile(np.arange(4), (50, 1)))
+    assert sub.cross_entropy.shape == (50, 2)
+    assert np.allclose(sub.cross_entropy[:, 0], -np.log(law.conditional_marginals(
+        x[:50], np.zeros((50, 4), bool))[np.arange(50)[:, None], np.arange(4), x[:50]]).mean(1))
+
+
+def test_estimated_curve_of_exact_oracle_matches_exact_curve(law):
+    z = information_curve(law.pmf())
+    x = law.sample(6000, np.random.default_rng(2))
+    est = estimate_information_curve(law, x, rng=np.random.default_rng(3), statistic="entropy",
+                                     n_bootstrap=100)
+    assert np.all(np.diff(est.conditional_entropies) <= 1e-12)  # monotone fit
+    assert est.information_curve[0] == 0.0 and np.all(est.profile >= 0)
+    assert np.abs(est.information_curve - z).max() < 0.03
+    assert np.all(est.information_curve_lower <= est.information_curve + 1e-12)
+    assert np.all(est.information_curve_upper >= est.information_curve - 1e-12)
+    tc, dtc = z.sum(), 4 * z[-1] - z.sum()
+    assert abs(est.tc - tc) < 4 * est.tc_se + 0.01
+    assert abs(est.dtc - dtc) < 4 * est.dtc_se + 0.01
+    assert np.isclose(est.dtc, 4 * est.information_curve[-1] - est.tc)  # CCL Lemma 8
+
+
+def test_fit_interpolates_a_subgrid_and_validates():
+    values = np.tile([2.0, 1.0, 1.2, 0.0], (5, 1)) + np.linspace(0, 0.01, 5)[:, None]
+    est = fit_information_curve([0, 2, 3, 5], values, n=6, n_bootstrap=10)
+    h = est.conditional_entropies
+    assert h.shape == (6,) and np.all(np.diff(h) <= 1e-12) and np.isclose(h[1], (h[0] + h[2]) / 2)
+    assert np.isclose(h[2], h[3])  # the violation 1.0 < 1.2 is pooled
+    with pytest.raises(ValueError, match="must contain a = 0 and a = n-1"):
+        fit_information_curve([1, 5], values[:, :2], n=6)
+
+
+def test_factorization_gap_with_all_orders_is_exact_expected_kl(law):
+    """Enumerating every x and every order, the gap of the exact oracle is CCL Thm 4's error."""
+    n, sizes = law.n, [2, 1, 1]
+    states = all_states(n, law.q)
+    orders = np.array(list(itertools.permutations(range(n))))
+    x = np.repeat(states, len(orders), axis=0)
+    tiled_orders = np.tile(orders, (len(states), 1))
+    weights = np.repeat(law.pmf().reshape(-1), len(orders)) / len(orders)
+    autoregressive = schedule_log_likelihood(law, x, np.ones(n, int), orders=tiled_orders)
+    assert np.allclose(autoregressive, law.log_prob(x), atol=1e-12)
+    scheduled = schedule_log_likelihood(law, x, sizes, orders=tiled_orders)
+    exact = expected_kl(information_curve(law.pmf()), sizes)
+    assert np.isclose(np.dot(weights, autoregressive - scheduled), exact, atol=1e-12)
+    gap = factorization_gap(law, x, sizes, orders=tiled_orders, batch_size=7)
+    assert np.isclose(gap.nats, np.mean(autoregressive - scheduled), atol=1e-12)
+    assert np.isclose(gap.bits_per_char, gap.nats / (n * np.log(2)))
+    sampled = factorization_gap(law, law.sample(3000, np.random.default_rng(4)), sizes,
+                                rng=np.random.default_rng(5))
+    assert abs(sampled.nats - exact) < 4 * sampled.nats_se
+    assert sampled.steps == 3
+    with pytest.raises(ValueError, match="sum to n=4"):
+        factorization_gap(law, x[:4], [2, 1])
