@@ -212,12 +212,15 @@ echo "snakemake: $n_submitted SLURM job ids; squeue: $n_completed COMPLETED; slu
   fail "$n_submitted SLURM + $local_jobs local jobs, but the DAG has $expected"
 index_job=$(grep -oE "submitted with SLURM jobid [0-9]+ \(log: [^)]*rule_index/" "$OUT/snakemake-slurm.log" | awk '{print $5}')
 [ -n "$index_job" ] || fail "no SLURM job for the index rule"
+has_gpu() { timeout 10 scontrol --details show job "$1" | grep -qE "GRES=gpu(:[^ ]*)?:1\(IDX"; }  # allocated, not asked
 n_gpu=0
 for job in $submitted; do
-  if timeout 10 scontrol show job "$job" | grep -q "gres/gpu=1"; then n_gpu=$((n_gpu + 1)); fi
+  if has_gpu "$job"; then n_gpu=$((n_gpu + 1)); fi
 done
-timeout 10 scontrol show job "$index_job" | grep -q "gres/gpu=1" ||
+has_gpu "$index_job" || {
+  timeout 10 scontrol show job "$index_job"
   fail "the index job ($index_job) did not get the GPU its set-resources asked for"
+}
 echo "GPU requests through the profile: $n_gpu job(s) had a GPU (the index job $index_job among them)"
 
 # --- 6. identical tables to a local run -----------------------------------------------------------
