@@ -167,19 +167,24 @@ OUT=$WORK/out
 dirs() { echo "results_dir=$1/results" "reports_dir=$1/reports" "figures_dir=$1/figures"; }
 # The profile's first status check waits 40 s (sensible on a shared cluster); a few seconds here.
 # --jobs equals the node's CPUs; every rule asks for 1 CPU (threads).
-# A second profile adds one GPU request (the profile's own set-resources kept): the index job asks for
-# a GPU exactly as training rules do, so the plugin's --gpus path is exercised on the fake GPU.
+# A second profile keeps the profile's set-resources, capped to this node (a request larger than any
+# node is rejected by sbatch), and adds one GPU request: the index job asks for a GPU exactly as the
+# training rules do, so the plugin's --gpus path is exercised on the fake GPU.
 mkdir -p "$WORK/ci-profile"
-"$REPO/.venv/bin/python" - "$REPO/profiles/slurm/config.yaml" "$WORK/ci-profile/config.yaml" <<'PY'
+"$REPO/.venv/bin/python" - "$REPO/profiles/slurm/config.yaml" "$WORK/ci-profile/config.yaml" "$cpus" "$memory" <<'PY'
 import sys, yaml
 profile = yaml.safe_load(open(sys.argv[1]))
-resources = dict(profile.get("set-resources") or {})
+capacity = {"cpus_per_gpu": int(sys.argv[3]), "cpus_per_task": int(sys.argv[3]), "mem_mb": int(sys.argv[4]) // 2}
+resources = {}
+for rule, values in (profile.get("set-resources") or {}).items():
+    resources[rule] = {key: min(value, capacity[key]) if key in capacity and isinstance(value, int) else value
+                       for key, value in values.items()}
 resources["index"] = {**resources.get("index", {}), "gpu": 1}
 yaml.safe_dump({"set-resources": resources}, open(sys.argv[2], "w"))
 PY
 SLURM_ARGS=(--profile profiles/slurm --profile "$WORK/ci-profile" --configfile "$CONFIGFILE"
   --slurm-init-seconds-before-status-checks 2 --slurm-logdir "$OUT/slurm_logs" --slurm-keep-successful-logs
-  --jobs "$cpus" --latency-wait 10)
+  --jobs "$cpus" --max-threads "$cpus" --latency-wait 10)
 # shellcheck disable=SC2046
 expected=$("$SNAKEMAKE" "${SLURM_ARGS[@]}" --config $(dirs "$OUT/slurm") --dry-run --quiet rules 2>/dev/null |
   awk '$1 == "total" {print $2; exit}')
@@ -212,7 +217,9 @@ echo "snakemake: $n_submitted SLURM job ids; squeue: $n_completed COMPLETED; slu
   fail "$n_submitted SLURM + $local_jobs local jobs, but the DAG has $expected"
 index_job=$(grep -oE "submitted with SLURM jobid [0-9]+ \(log: [^)]*rule_index/" "$OUT/snakemake-slurm.log" | awk '{print $5}')
 [ -n "$index_job" ] || fail "no SLURM job for the index rule"
-has_gpu() { timeout 10 scontrol --details show job "$1" | grep -qE "GRES=gpu(:[^ ]*)?:1\(IDX"; }  # allocated, not asked
+# what the job asked SLURM for (finished jobs no longer show allocations; the node has exactly one GPU,
+# so a job asking for one either got it or would never have started)
+has_gpu() { timeout 10 scontrol show job "$1" | grep -qE "TresPer(Job|Node|Task)=.*gpu(:[^ ,]*)?:1"; }
 n_gpu=0
 for job in $submitted; do
   if has_gpu "$job"; then n_gpu=$((n_gpu + 1)); fi
@@ -221,7 +228,7 @@ has_gpu "$index_job" || {
   timeout 10 scontrol show job "$index_job"
   fail "the index job ($index_job) did not get the GPU its set-resources asked for"
 }
-echo "GPU requests through the profile: $n_gpu job(s) had a GPU (the index job $index_job among them)"
+echo "GPU requests through the profile: $n_gpu job(s) asked for and ran with a GPU (the index job $index_job among them)"
 
 # --- 6. identical tables to a local run -----------------------------------------------------------
 if [ -n "${LOCAL_RESULTS:-}" ]; then

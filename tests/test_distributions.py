@@ -226,15 +226,17 @@ def test_exchangeable_gaussian_closed_forms():
 
 def test_appendix_e_curve_shape():
     """CCL Lemma 28: f = (1+eps)^-i / (4 log n) on B_i = [floor((1+eps)^i), floor((1+eps)^(i+1)) - 1],
-    read right to left (Z_j = f(n + 1 - j)); with eps = 0.2 the blocks B_0..B_2 are empty."""
+    read right to left and shifted so Z_1 = 0 (Z_j = f(n + 1 - j) - f(n)); with eps = 0.2 the blocks
+    B_0..B_2 are empty."""
     n, eps = 200, 0.2
     z = D.appendix_e_curve(n, eps)
     assert z.shape == (n,)
-    assert np.all(np.diff(z) >= 0) and np.all(z > 0)
+    assert z[0] == 0 and np.all(np.diff(z) >= 0) and z[-1] > 0
     scale = 4 * math.log(n)
-    assert z[-1] == pytest.approx(1.2**-3 / scale, rel=1e-12)  # x = 1 is in B_3 = [1, 1]
-    assert z[-10] == pytest.approx(1.2**-13 / scale, rel=1e-12)  # x = 10 is in B_13 = [10, 11]
-    assert z[0] == pytest.approx(1.2**-29 / scale, rel=1e-12)  # x = 200 is in B_29 = [197, 236]
+    floor = 1.2**-29 / scale  # x = 200 is in B_29 = [197, 236]
+    assert z[-1] == pytest.approx(1.2**-3 / scale - floor, rel=1e-12)  # x = 1 is in B_3 = [1, 1]
+    assert z[-10] == pytest.approx(1.2**-13 / scale - floor, rel=1e-12)  # x = 10 is in B_13 = [10, 11]
+    assert z[3] == 0 and z[4] > 0  # x = 197..200 share B_29 with x = 200; x = 196 is in B_28
 
 
 def test_figure1_constants():

@@ -151,9 +151,9 @@ def test_mismatched_and_corrupt_checkpoints_raise_clear_errors(tmp_path, data):
 @pytest.fixture(scope="module")
 def learned(tmp_path_factory, law, data):
     train_data, val_data = data
-    config = {"d_model": 32, "n_layers": 2, "n_heads": 2, "batch_size": 256, "steps": 300,
-              "lr": 3e-3, "warmup_steps": 20, "eval_every": 100, "checkpoint_every": 300,
-              "threads": 2, "seed": 1}
+    config = {"d_model": 32, "n_layers": 2, "n_heads": 2, "batch_size": 256, "steps": 800,
+              "lr": 5e-3, "warmup_steps": 20, "eval_every": 400, "checkpoint_every": 800,
+              "threads": 1, "seed": 1}
     path = tmp_path_factory.mktemp("learned") / "tiny.pt"
     return train(config, train_data, val_data, path, progress=False), path
 
@@ -193,12 +193,13 @@ def test_training_learns_the_true_conditionals(learned, law, data):
     mean_kl = np.dot(weights, np.where(revealed, 0.0, kl).mean(1)) / weights.sum()
     assert mean_kl < 0.01
 
-    sizes = [2, 2]
     orders = np.array(list(itertools.permutations(range(law.n))))
     xs = np.repeat(states, len(orders), axis=0)
     tiled = np.tile(orders, (len(states), 1))
     mu = np.repeat(law.pmf().reshape(-1), len(orders)) / len(orders)
-    model_kl = np.dot(mu, law.log_prob(xs) - schedule_log_likelihood(
-        ModelOracle(load_model(path, "cpu")), xs, sizes, orders=tiled))
-    exact_kl = expected_kl(information_curve(law.pmf()), sizes)
-    assert abs(model_kl - exact_kl) < 0.03
+    oracle = ModelOracle(load_model(path, "cpu"))
+    z = information_curve(law.pmf())
+    for sizes in ([1, 1, 1, 1], [2, 2], [4]):  # exact E_S KL, model vs exact oracle (Thm 4)
+        model_kl = np.dot(mu, law.log_prob(xs) - schedule_log_likelihood(oracle, xs, sizes,
+                                                                          orders=tiled))
+        assert abs(model_kl - expected_kl(z, sizes)) < 0.03, sizes

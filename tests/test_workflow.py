@@ -290,6 +290,27 @@ def test_every_rule_declares_log_benchmark_and_resources(smoke_run):
         assert "runtime=" in block["resources"] and "runtime=98765" not in block["resources"], block
 
 
+def test_slurm_profile_requests_resources_per_rule(smoke_run):
+    """A dry run through profiles/slurm (no SLURM needed): the partition comes from the environment,
+    rules keep their own mem_mb/runtime (profiles/default, read last, must not reset them), and every
+    training rule asks for a GPU."""
+    profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
+    assert profile["executor"] == "slurm" and profile["slurm-status-command"] == "squeue"
+    assert "default-resources" not in yaml.safe_load((REPO / "profiles/default/config.yaml").read_text())
+    env = dict(os.environ, MDMSCHED_SLURM_PARTITION="testpartition")
+    out = subprocess.run(
+        [SNAKEMAKE, "--profile", "profiles/slurm", "--configfile", "config/smoke.yaml", "--dry-run", "--forceall"],
+        cwd=smoke_run["workdir"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300,
+    )
+    assert out.returncode == 0, out.stdout[-3000:]
+    blocks = [block for block in job_blocks(out.stdout) if "output" in block]
+    assert blocks
+    for block in blocks:
+        assert "slurm_partition=testpartition" in block["resources"], block
+        if block["rule"].startswith("train"):
+            assert re.search(r"\bgpu=1\b", block["resources"]), f"{block['rule']} asks for no GPU: add it to set-resources"
+
+
 def test_snakemake_report(smoke_run):
     workdir = smoke_run["workdir"]
     snakemake(workdir, "--configfile", "config/smoke.yaml", "--report", "report.html", timeout=300)
