@@ -5,7 +5,24 @@ import json
 RESULTS = config["results_dir"]
 REPORTS_DIR = config["reports_dir"]
 FIGURES_DIR = config["figures_dir"]
+DATA_DIR = config["data_dir"]
+MODELS_DIR = config["models_dir"]
+MODELS = config.get("models") or {}
 ENV = "../../envs/mdmsched.yaml"
+
+# tables written per trained model (mdmsched.mdm.pipeline.TABLES)
+MODEL_TABLES = ["curve", "schedules", "steps", "summary", "samples"]
+# resources of the training and evaluation jobs unless a model sets its own (`resources:`)
+MODEL_RESOURCES = {"threads": 2, "mem_mb": 4000, "runtime": 60, "gpu": 0}
+
+
+def learned_table(model, table):
+    return f"{RESULTS}/tables/learned_{model}_{table}.csv"
+
+
+def model_resource(model, key):
+    return (MODELS[model].get("resources") or {}).get(key, MODEL_RESOURCES[key])
+
 
 # report -> the experiments whose tables it reads and the figures (without extension) it saves
 REPORTS = {
@@ -63,6 +80,14 @@ REPORTS = {
         ],
         "category": "Lavenant-Zanella (2025)",
     },
+    "learned_report": {
+        "experiments": [f"learned_{model}_{table}" for model in MODELS for table in MODEL_TABLES],
+        "inputs": [f"{MODELS_DIR}/{model}.history.csv" for model in MODELS],
+        "parameters": {"models": list(MODELS), "models_dir": MODELS_DIR},
+        # exactly the names the panels of mdmsched.plots.learned save
+        "figures": ["learned_training", "learned_curves", "learned_schedules", "learned_text"],
+        "category": "Learned oracles (both papers)",
+    },
 }
 
 
@@ -88,3 +113,4 @@ def all_targets():
 wildcard_constraints:
     experiment="|".join(sorted(config["experiments"])) or "^$",
     report="|".join(sorted(REPORTS)),
+    model="|".join(sorted(MODELS)) or "^$",

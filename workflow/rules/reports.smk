@@ -29,6 +29,7 @@ for report_name, report_spec in REPORTS.items():
                 "figures_dir": FIGURES_DIR,
                 "results_dir": RESULTS,
                 "figures": report_spec["figures"],
+                **report_spec.get("parameters", {}),
             },
         log:
             f"{RESULTS}/logs/report/{report_name}.log",

@@ -40,6 +40,7 @@ __all__ = [
     "fit_information_curve",
     "estimate_information_curve",
     "FactorizationGap",
+    "one_at_a_time_log_likelihood",
     "factorization_gap",
 ]
 
@@ -266,25 +267,40 @@ class FactorizationGap:
     steps: int
 
 
+def one_at_a_time_log_likelihood(oracle, x, orders, batch_size: int = 256) -> np.ndarray:
+    """log p(x) of each row revealed one token at a time in its given order (n oracle calls per
+    batch): the reference of :func:`factorization_gap`, reusable across schedules."""
+    x = _check_sequences(oracle, x)
+    orders = _check_orders(orders, *x.shape, None)
+    ones = np.ones(x.shape[1], dtype=np.int64)
+    return np.concatenate([schedule_log_likelihood(oracle, x[i:i + batch_size], ones,
+                                                   orders=orders[i:i + batch_size])
+                           for i in range(0, len(x), batch_size)])
+
+
 def factorization_gap(oracle, x, sizes, rng: np.random.Generator | None = None, orders=None,
-                      batch_size: int = 256) -> FactorizationGap:
+                      batch_size: int = 256, one_at_a_time=None) -> FactorizationGap:
     """Factorization gap of a schedule on held-out ``x``: mean of log p_AR(x) - log p_sched(x).
 
     Both log-likelihoods come from :func:`mdmsched.sampler.schedule_log_likelihood` with the same
     random order per sequence (common random numbers), ``batch_size`` sequences at a time. For the
     exact oracle and x ~ mu the mean is the expected KL of the schedule (CCL Def 1, Thm 4 / LZ
-    E_fact); for a model it is the model's own factorization gap on real data.
+    E_fact); for a model it is the model's own factorization gap on real data. ``one_at_a_time``:
+    the result of :func:`one_at_a_time_log_likelihood` for the same x and orders, when several
+    schedules are compared (it costs n oracle calls per batch).
     """
     x = _check_sequences(oracle, x)
     m, n = x.shape
     sizes = validate_sizes(sizes, n)
     orders = _check_orders(orders, m, n, rng)
-    ones = np.ones(n, dtype=np.int64)
-    scheduled, autoregressive = np.empty(m), np.empty(m)
-    for start in range(0, m, batch_size):
-        rows = slice(start, start + batch_size)
-        scheduled[rows] = schedule_log_likelihood(oracle, x[rows], sizes, orders=orders[rows])
-        autoregressive[rows] = schedule_log_likelihood(oracle, x[rows], ones, orders=orders[rows])
+    scheduled = np.concatenate([schedule_log_likelihood(oracle, x[i:i + batch_size], sizes,
+                                                        orders=orders[i:i + batch_size])
+                                for i in range(0, m, batch_size)])
+    if one_at_a_time is None:
+        one_at_a_time = one_at_a_time_log_likelihood(oracle, x, orders, batch_size)
+    autoregressive = np.asarray(one_at_a_time, dtype=np.float64)
+    if autoregressive.shape != (m,):
+        raise ValueError(f"one_at_a_time must hold one log-likelihood per sequence, shape ({m},)")
     gap = autoregressive - scheduled
     se = gap.std(ddof=1) / math.sqrt(m)
     to_bits = 1.0 / (n * math.log(2))

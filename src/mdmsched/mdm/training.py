@@ -18,7 +18,6 @@ import csv
 import hashlib
 import math
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from ..io import atomic_path
 from .model import MODEL_DEFAULTS, MaskedDiffusionTransformer, build_model, masked_diffusion_loss
 
 __all__ = [
@@ -154,28 +154,12 @@ def history_path(checkpoint_path: str | os.PathLike) -> Path:
     return path.with_name(path.stem + ".history.csv")
 
 
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp",
-                                         delete=False)
-    try:
-        with handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-
-
 def _write_history(path: Path, history: list[dict]) -> None:
-    def write(handle):
-        text = [",".join(_HISTORY_FIELDS)]
-        for row in history:
-            text.append(",".join("" if row.get(k) is None else repr(row[k]) for k in _HISTORY_FIELDS))
-        handle.write(("\n".join(text) + "\n").encode())
-    _atomic_write(path, write)
+    text = [",".join(_HISTORY_FIELDS)]
+    for row in history:
+        text.append(",".join("" if row.get(k) is None else repr(row[k]) for k in _HISTORY_FIELDS))
+    with atomic_path(path) as temporary:
+        temporary.write_text("\n".join(text) + "\n")
 
 
 def load_checkpoint(checkpoint_path: str | os.PathLike, map_location="cpu") -> dict:
@@ -238,7 +222,8 @@ def _save(path: Path, config, step, model, optimizer, generator, history, finger
         "history": history,
         "data": {"train_fingerprint": fingerprint},
     }
-    _atomic_write(path, lambda handle: torch.save(state, handle))
+    with atomic_path(path) as temporary:
+        torch.save(state, temporary)
     _write_history(history_path(path), history)
 
 

@@ -1,0 +1,355 @@
+"""From one ``models:`` entry of the workflow config to data, a trained denoiser and report tables.
+
+A model entry names its data (a synthetic family of :mod:`mdmsched.distributions`, whose law is known,
+or a shipped text corpus, whose law is not), the denoiser's sizes, its training settings and what to
+evaluate. The three stages are the workflow's three rules:
+
+1. :func:`prepare_dataset` draws (or encodes) train / validation sequences into one ``.npz``;
+2. :func:`train_model` trains (or resumes) the denoiser, checkpointing atomically;
+3. :func:`evaluate_model` uses the trained model as an oracle and returns tidy tables:
+
+   * ``curve``: information curve Z_1..Z_n estimated from the model's cross-entropy with a monotone
+     fit and a bootstrap band (CCL Lemma 13; LZ "profile from a trained model"), beside the same
+     estimator driven by the exact oracle and the exact or reference curve (synthetic data);
+   * ``schedules``: every schedule at every k (and the TC / DTC schedules of CCL Thm 9 at each eps),
+     built either from the model's estimated curve or from the true curve; on synthetic data the
+     Monte Carlo expected KL of the model-driven sampler against the true law, split into
+     factorization and learning error (CCL Lemma 35 / LZ decomposition), and the exact factorization
+     error of the schedule (CCL Thm 4) beside the exact-curve optimum; on text the factorization gap
+     (schedule NLL minus one-token-at-a-time NLL of held-out text);
+   * ``summary``: one row with NELBO (nats and bits per token), TC / DTC estimates, curve error,
+     training time and throughput;
+   * ``samples``: sequences drawn with a few schedules (decoded to text for corpora).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .. import distributions, evaluation, information
+from ..error import expected_kl, expected_kl_monte_carlo
+from ..io import atomic_path
+from ..sampler import random_orders, sample
+from .corpora import decode, load_corpus
+from .curves import estimate_information_curve, factorization_gap, one_at_a_time_log_likelihood
+from .oracle import ModelOracle
+from .training import evaluate_nelbo, history_path, load_model, train
+
+__all__ = [
+    "K_SCHEDULES",
+    "EVALUATION_DEFAULTS",
+    "prepare_dataset",
+    "read_dataset",
+    "true_family",
+    "train_model",
+    "evaluate_model",
+    "TABLES",
+]
+
+TABLES = ("curve", "schedules", "steps", "summary", "samples")
+# k-step schedules run through the model; "optimal" and "sqrt" are built from a curve
+K_SCHEDULES = ("uniform", "cosine", "loglinear", "sqrt", "optimal")
+CURVE_SCHEDULES = ("sqrt", "optimal")
+EVALUATION_DEFAULTS = {
+    "ks": [2, 4, 8, 16, 32],
+    "eps": [0.5, 1.0, 2.0],  # targets of the TC / DTC schedules (nats)
+    "curve_sequences": 1000,  # held-out sequences for the curve estimate
+    "kl_samples": 1000,  # samples of mu per Monte Carlo expected KL (synthetic)
+    "gap_sequences": 256,  # held-out sequences per factorization gap (text)
+    "reference_samples": 4000,  # Monte Carlo reference curve when no closed form exists
+    "bootstrap": 200,
+    "samples": 4,  # sequences drawn per sampling schedule
+    "device": None,  # None: cuda when available
+}
+
+
+# --- 1. data --------------------------------------------------------------------------------------
+
+
+def true_family(spec: dict):
+    """The exact law behind a synthetic model's data (None for a text corpus)."""
+    data = spec["data"]
+    if "family" not in data:
+        return None
+    return distributions.make_family(data["family"], **(data.get("params") or {}))
+
+
+def prepare_dataset(spec: dict, seed: int, out) -> dict:
+    """Draw or encode the train / validation sequences of a model entry into ``out`` (.npz).
+
+    Synthetic: ``train_sequences`` and ``validation_sequences`` i.i.d. samples of the family (seeded).
+    Text: the corpus cut into length-``n`` sequences, split into contiguous blocks (no leakage of
+    overlapping text between train and validation). Returns the arrays written.
+    """
+    data = spec.get("data") or {}
+    if ("family" in data) == ("corpus" in data):
+        raise ValueError(f"a model's data must name exactly one of 'family' or 'corpus', got {data}")
+    if "family" in data:
+        family = true_family(spec)
+        rng = np.random.default_rng([seed, 1])
+        arrays = {
+            "train": family.sample(int(data.get("train_sequences", 50000)), rng),
+            "validation": family.sample(int(data.get("validation_sequences", 2000)), rng),
+            "q": np.int64(family.q),
+            "vocabulary": np.array(""),
+        }
+    else:
+        corpus = load_corpus(data["corpus"], n=int(data.get("n", 128)),
+                             validation_fraction=float(data.get("validation_fraction", 0.1)),
+                             seed=seed, max_chars=data.get("max_chars"))
+        arrays = {"train": corpus.train, "validation": corpus.validation, "q": np.int64(corpus.q),
+                  "vocabulary": np.array(corpus.vocabulary)}
+    arrays["train"] = np.asarray(arrays["train"], dtype=np.int64)
+    arrays["validation"] = np.asarray(arrays["validation"], dtype=np.int64)
+    with atomic_path(out, suffix=".npz") as temporary:
+        np.savez_compressed(temporary, **arrays)
+    return arrays
+
+
+def read_dataset(path) -> dict:
+    """The arrays written by :func:`prepare_dataset` (q as int, vocabulary as str)."""
+    with np.load(path) as stored:
+        missing = {"train", "validation", "q", "vocabulary"} - set(stored.files)
+        if missing:
+            raise ValueError(f"dataset {path} lacks {sorted(missing)}; rerun its prepare rule")
+        return {"train": stored["train"], "validation": stored["validation"], "q": int(stored["q"]),
+                "vocabulary": str(stored["vocabulary"])}
+
+
+# --- 2. training ----------------------------------------------------------------------------------
+
+
+def training_config(spec: dict, q: int) -> dict:
+    """Model sizes and training settings of a model entry, as :func:`mdmsched.mdm.training.train`
+    takes them (``device`` is not part of it: a checkpoint does not depend on where it was made)."""
+    training = {key: value for key, value in (spec.get("training") or {}).items() if key != "device"}
+    return {**(spec.get("model") or {}), **training, "q": q}
+
+
+def _partial_checkpoint(spec: dict, q: int, out: Path, partial_dir) -> Path:
+    """Where training checkpoints while it runs: keyed by the training config, so an interrupted
+    run resumes and a changed config starts afresh (never a mismatched resume)."""
+    key = hashlib.sha256(json.dumps(training_config(spec, q), sort_keys=True, default=str).encode())
+    folder = Path(partial_dir) if partial_dir is not None else out.parent / "partial"
+    return folder / f"{out.stem}-{key.hexdigest()[:12]}.pt"
+
+
+def train_model(spec: dict, dataset_path, out, partial_dir=None, threads: int | None = None,
+                device=None, progress: bool = True):
+    """Train (or resume) the denoiser of a model entry on its prepared dataset; the finished
+    checkpoint and its history CSV are then copied atomically to ``out`` and beside it.
+
+    Checkpoints go to a partial file (:func:`_partial_checkpoint`) while training runs, so that a
+    workflow manager deleting the unfinished ``out`` of an interrupted job does not lose them."""
+    dataset = read_dataset(dataset_path)
+    out = Path(out)
+    partial = _partial_checkpoint(spec, dataset["q"], out, partial_dir)
+    config = training_config(spec, dataset["q"])
+    if threads is not None:
+        config["threads"] = int(threads)
+    device = device or (spec.get("training") or {}).get("device")
+    model = train(config, dataset["train"], dataset["validation"], partial, device=device,
+                  progress=progress)
+    for source, target in ((partial, out), (history_path(partial), history_path(out))):
+        with atomic_path(target) as temporary:
+            shutil.copyfile(source, temporary)
+    partial.unlink()
+    history_path(partial).unlink()
+    return model
+
+
+# --- 3. evaluation --------------------------------------------------------------------------------
+
+
+def _reference_curve(spec: dict, family, samples: int, rng) -> tuple[np.ndarray, np.ndarray, str]:
+    """(Z, standard error, how it was obtained) of the true law: a closed form where the core has
+    one (e.g. Markov chains), else Monte Carlo with the exact oracle."""
+    data = spec["data"]
+    name, params = data["family"], dict(data.get("params") or {})
+    if name in evaluation.CURVES:
+        z = evaluation.curve(name, **params)
+        return z, np.zeros_like(z), "exact (closed form)"
+    if family.q ** family.n <= distributions.ENUMERATION_LIMIT:
+        z = family.information_curve()
+        return z, np.zeros_like(z), "exact (enumeration)"
+    estimate = information.information_curve_monte_carlo(family, samples, rng)
+    return estimate["z"], estimate["z_se"], f"Monte Carlo, exact oracle, {samples} samples"
+
+
+def _curve_rows(model: str, label: str, z, lower=None, upper=None):
+    z = np.asarray(z)
+    lower = z if lower is None else lower
+    upper = z if upper is None else upper
+    return pd.DataFrame({"model": model, "estimator": label, "a": np.arange(1, len(z) + 1), "z": z,
+                         "z_lower": lower, "z_upper": upper})
+
+
+def _schedule_set(z_estimated, z_true, settings) -> list[dict]:
+    """(schedule, curve it was built from, k, eps, sizes) for every schedule to evaluate."""
+    n = len(z_estimated)
+    curves = {"estimated": z_estimated}
+    if z_true is not None:
+        curves["true"] = z_true
+    built = []
+    for k in sorted({int(k) for k in settings["ks"] if 1 <= int(k) <= n}):
+        for name in K_SCHEDULES:
+            sources = curves if name in CURVE_SCHEDULES else {"none": z_estimated}
+            for source, z in sources.items():
+                built.append({"schedule": name, "curve": source, "k_target": k, "eps": np.nan,
+                              "sizes": evaluation.build(name, z, k)})
+    for name in ("tc", "dtc"):
+        for source, z in curves.items():
+            for eps in settings["eps"]:
+                built.append({"schedule": name, "curve": source, "k_target": np.nan, "eps": float(eps),
+                              "sizes": evaluation.build_for_eps(name, z, float(eps))})
+    return built
+
+
+def _steps_to_reach(z_true, z_built, name: str, eps: float) -> int:
+    """Smallest k whose k-step schedule ``name``, built from the curve ``z_built``, has exact
+    expected KL <= eps on the true curve (CCL Thm 4); bisection, as in
+    :func:`mdmsched.evaluation.steps_to_reach`, for schedules whose error falls with k."""
+    n = len(z_true)
+
+    def ok(k):
+        return expected_kl(z_true, evaluation.build(name, z_built, k)) <= eps
+
+    lo, hi = 0, n  # ok(n) holds: n one-token steps are exact
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+    return hi
+
+
+def _steps_table(name: str, z_estimated, z_true, eps_values) -> pd.DataFrame:
+    """Steps to reach each eps for every k-step schedule, built from the estimated or the true
+    curve, with the exact-oracle optimum (DP on the true curve) beside it."""
+    rows = []
+    for eps in eps_values:
+        best = evaluation.steps_to_reach(z_true, float(eps), "optimal")
+        for schedule in K_SCHEDULES:
+            sources = ({"estimated": z_estimated, "true": z_true} if schedule in CURVE_SCHEDULES
+                       else {"none": z_true})
+            for source, z_built in sources.items():
+                rows.append({"model": name, "schedule": schedule, "curve": source, "eps": float(eps),
+                             "steps": _steps_to_reach(z_true, z_built, schedule, float(eps)),
+                             "optimal_steps": best})
+    return pd.DataFrame(rows)
+
+
+def _sizes_text(sizes) -> str:
+    return " ".join(str(int(s)) for s in sizes)
+
+
+def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: int,
+                   threads: int | None = None) -> dict[str, pd.DataFrame]:
+    """The report tables of one trained model (module doc); ``seed`` fixes every random choice."""
+    settings = {**EVALUATION_DEFAULTS, **(spec.get("evaluation") or {})}
+    if threads is not None:
+        torch.set_num_threads(int(threads))
+    dataset = read_dataset(dataset_path)
+    model = load_model(checkpoint_path, settings["device"])
+    if model.n != dataset["train"].shape[1] or model.q != dataset["q"]:
+        raise ValueError(f"checkpoint {checkpoint_path} (n={model.n}, q={model.q}) does not match "
+                         f"dataset {dataset_path} (n={dataset['train'].shape[1]}, q={dataset['q']})")
+    oracle = ModelOracle(model)
+    family = true_family(spec)
+    n = model.n
+    validation = dataset["validation"]
+    rng = np.random.default_rng([seed, 2])
+    started = time.perf_counter()
+
+    # curve from the model, and (synthetic) the same estimator with the exact oracle, same data
+    held_out = validation[: settings["curve_sequences"]]
+    orders_seed = int(rng.integers(2**32))
+    estimate = estimate_information_curve(oracle, held_out, rng=np.random.default_rng(orders_seed),
+                                          n_bootstrap=settings["bootstrap"])
+    curves = [_curve_rows(name, "model", estimate.information_curve,
+                          estimate.information_curve_lower, estimate.information_curve_upper)]
+    nelbo, nelbo_se = evaluate_nelbo(model, validation, seed=seed)
+    summary = {"model": name, "data": spec["data"].get("family") or spec["data"]["corpus"],
+               "kind": "synthetic" if family is not None else "text", "n": n, "q": model.q,
+               "parameters": sum(p.numel() for p in model.parameters()),
+               "train_sequences": len(dataset["train"]), "steps": model.step,
+               "train_seconds": model.history[-1]["elapsed_s"] if model.history else np.nan,
+               "tokens_per_s": float(np.median([r["tokens_per_s"] for r in model.history]))
+               if model.history else np.nan,
+               "nelbo_nats": nelbo, "nelbo_nats_se": nelbo_se, "nelbo_bits": nelbo / math.log(2),
+               "tc_model": estimate.tc, "tc_model_se": estimate.tc_se,
+               "dtc_model": estimate.dtc, "dtc_model_se": estimate.dtc_se}
+    z_true = None
+    if family is not None:
+        exact = estimate_information_curve(family, held_out, rng=np.random.default_rng(orders_seed),
+                                           n_bootstrap=settings["bootstrap"])
+        z_true, z_true_se, how = _reference_curve(spec, family, settings["reference_samples"], rng)
+        curves += [_curve_rows(name, "exact oracle", exact.information_curve,
+                               exact.information_curve_lower, exact.information_curve_upper),
+                   _curve_rows(name, "true", z_true, z_true - 1.96 * z_true_se, z_true + 1.96 * z_true_se)]
+        tc_true, dtc_true = information.tc_from_curve(z_true), information.dtc_from_curve(z_true)
+        summary.update({
+            "reference": how, "tc_true": tc_true, "dtc_true": dtc_true,
+            "curve_l1_over_tc": float(np.abs(estimate.information_curve - z_true).sum() / tc_true),
+            "exact_oracle_curve_l1_over_tc": float(np.abs(exact.information_curve - z_true).sum() / tc_true),
+        })
+        steps = _steps_table(name, estimate.information_curve, z_true, settings["eps"])
+    else:
+        steps = pd.DataFrame(columns=["model", "schedule", "curve", "eps", "steps", "optimal_steps"])
+        counts = np.bincount(dataset["train"].reshape(-1), minlength=model.q) / dataset["train"].size
+        summary["unigram_bits"] = float(-(counts[counts > 0] * np.log2(counts[counts > 0])).sum())
+
+    # every schedule, run through the model
+    if family is None:  # text: one set of held-out sequences and orders for every schedule
+        gap_x = validation[: settings["gap_sequences"]]
+        gap_orders = random_orders(len(gap_x), n, np.random.default_rng([seed, 4]))
+        reference = one_at_a_time_log_likelihood(oracle, gap_x, gap_orders)
+    rows = []
+    for entry in _schedule_set(estimate.information_curve, z_true, settings):
+        sizes = entry.pop("sizes")
+        row = {"model": name, **entry, "steps": len(sizes), "max_size": int(sizes.max()),
+               "sizes": _sizes_text(sizes)}
+        if family is not None:
+            k = len(sizes)
+            row["factorization_exact"] = expected_kl(z_true, sizes)  # CCL Thm 4
+            row["optimal_exact"] = evaluation.optimal_path(z_true, [k])[k][1]
+            row.update(expected_kl_monte_carlo(family, oracle, sizes, settings["kl_samples"],
+                                               np.random.default_rng([seed, 3, k]), exact_oracle=family))
+        else:
+            gap = factorization_gap(oracle, gap_x, sizes, orders=gap_orders, one_at_a_time=reference)
+            row.update({"gap_nats": gap.nats, "gap_nats_se": gap.nats_se,
+                        "gap_bits_per_char": gap.bits_per_char,
+                        "gap_bits_per_char_se": gap.bits_per_char_se,
+                        "schedule_bits_per_char": gap.schedule_bits_per_char,
+                        "one_at_a_time_bits_per_char": gap.autoregressive_bits_per_char})
+        rows.append(row)
+
+    # a few samples per schedule (text decoded; synthetic: the sequence of symbols)
+    samples = []
+    for k in sorted({int(k) for k in settings["ks"] if 1 <= int(k) <= n}) + [n]:
+        sizes = evaluation.build("uniform", estimate.information_curve, k)
+        drawn = sample(oracle, sizes, settings["samples"], np.random.default_rng([seed, 5, k]))
+        for index, x in enumerate(drawn):
+            text = decode(x, dataset["vocabulary"]) if dataset["vocabulary"] else " ".join(map(str, x))
+            entry = {"model": name, "schedule": "uniform", "steps": k, "index": index, "text": text}
+            if family is not None:
+                entry["log_prob_true"] = float(family.log_prob(x[None])[0])
+            samples.append(entry)
+    summary["evaluation_seconds"] = time.perf_counter() - started
+    return {"curve": pd.concat(curves, ignore_index=True), "schedules": pd.DataFrame(rows),
+            "steps": steps, "summary": pd.DataFrame([summary]), "samples": pd.DataFrame(samples)}
+
+
+def write_tables(tables: dict[str, pd.DataFrame], paths: dict) -> None:
+    """Write each table of :func:`evaluate_model` to its path (atomically)."""
+    from ..io import write_table
+
+    for key, table in tables.items():
+        write_table(table, Path(paths[key]))
