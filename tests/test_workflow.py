@@ -271,6 +271,10 @@ def test_shipped_configs_are_valid_and_list_the_same_experiments():
     for name, config in configs.items():
         validate(config, str(REPO / "workflow/schemas/config.schema.yaml"))
         assert set(config["experiments"]) == set(configs["config.yaml"]["experiments"]), name
+        # models merge the same way: a config may add models but must size every default one itself
+        assert set(config["models"]) >= set(configs["config.yaml"]["models"]), name
+        for model in configs["config.yaml"]["models"]:
+            assert {"data", "model", "training"} <= set(config["models"][model]), (name, model)
 
 
 def test_lint_is_clean(smoke_run):

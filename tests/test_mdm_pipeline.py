@@ -1,0 +1,142 @@
+"""From a models: config entry to data, a resumable trained model and report tables (tiny sizes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from mdmsched import distributions
+from mdmsched.evaluation import curve
+from mdmsched.mdm import corpora, pipeline
+from mdmsched.mdm.training import load_checkpoint, train
+
+REPO = Path(__file__).resolve().parents[1]
+SPEC = {
+    "data": {"family": "markov", "params": {"n": 6, "stay": 0.8}, "train_sequences": 3000,
+             "validation_sequences": 300},
+    "model": {"d_model": 32, "n_layers": 2, "n_heads": 2},
+    "training": {"steps": 60, "batch_size": 128, "lr": 3e-3, "warmup_steps": 5, "eval_every": 30,
+                 "checkpoint_every": 10},
+    "evaluation": {"ks": [2, 3], "eps": [0.5], "curve_sequences": 200, "kl_samples": 300,
+                   "bootstrap": 20, "samples": 2},
+}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pipeline")
+    pipeline.prepare_dataset(SPEC, 0, folder / "data.npz")
+    pipeline.train_model(SPEC, folder / "data.npz", folder / "model.pt", threads=1, progress=False)
+    return folder
+
+
+def test_prepared_synthetic_data_is_seeded_and_drawn_from_the_family(tmp_path):
+    first = pipeline.prepare_dataset(SPEC, 3, tmp_path / "a.npz")
+    again = pipeline.read_dataset(tmp_path / "a.npz")
+    other = pipeline.prepare_dataset(SPEC, 4, tmp_path / "b.npz")
+    assert np.array_equal(first["train"], again["train"]) and again["q"] == 2 and again["vocabulary"] == ""
+    assert first["train"].shape == (3000, 6) and first["validation"].shape == (300, 6)
+    assert not np.array_equal(first["train"], other["train"])
+    # the empirical distribution of neighbours matches the chain's stay probability
+    stays = (first["train"][:, 1:] == first["train"][:, :-1]).mean()
+    assert abs(stays - 0.8) < 0.01
+
+
+def test_prepared_text_data_keeps_the_vocabulary(tmp_path):
+    spec = {"data": {"corpus": "shakespeare", "n": 32, "max_chars": 20000}}
+    pipeline.prepare_dataset(spec, 0, tmp_path / "t.npz")
+    arrays = pipeline.read_dataset(tmp_path / "t.npz")
+    assert arrays["train"].shape[1] == 32 and arrays["q"] == len(arrays["vocabulary"]) > 40
+    text = corpora.decode(arrays["train"][0], arrays["vocabulary"])
+    assert text in corpora.corpus_text("shakespeare")
+
+
+@pytest.mark.parametrize("data", [{}, {"family": "markov", "corpus": "shakespeare"}])
+def test_data_must_name_a_family_or_a_corpus(tmp_path, data):
+    with pytest.raises(ValueError, match="exactly one of 'family' or 'corpus'"):
+        pipeline.prepare_dataset({"data": data}, 0, tmp_path / "x.npz")
+
+
+def test_dataset_missing_arrays_is_a_clear_error(tmp_path):
+    np.savez(tmp_path / "bad.npz", train=np.zeros((2, 2), dtype=np.int64))
+    with pytest.raises(ValueError, match="lacks"):
+        pipeline.read_dataset(tmp_path / "bad.npz")
+
+
+def test_finished_training_leaves_checkpoint_history_and_no_partial(trained):
+    state = load_checkpoint(trained / "model.pt")
+    assert state["step"] == 60 and (trained / "model.history.csv").is_file()
+    assert not list((trained / "partial").glob("*"))
+
+
+def test_interrupted_training_resumes_from_its_partial_checkpoint(tmp_path, trained):
+    """A job killed mid-training (its unfinished output deleted by the workflow manager) resumes from
+    the config-keyed partial checkpoint and ends with the same model as an uninterrupted run."""
+    data = pipeline.read_dataset(trained / "data.npz")
+    out = tmp_path / "model.pt"
+    partial = pipeline._partial_checkpoint(SPEC, data["q"], out, None)
+
+    def stop(step, row):
+        if step == 25:
+            raise KeyboardInterrupt
+
+    config = {**pipeline.training_config(SPEC, data["q"]), "threads": 1}
+    with pytest.raises(KeyboardInterrupt):
+        train(config, data["train"], data["validation"], partial, progress=False, callback=stop)
+    assert load_checkpoint(partial)["step"] == 25 and not out.exists()
+    pipeline.train_model(SPEC, trained / "data.npz", out, threads=1, progress=False)
+    resumed, reference = load_checkpoint(out), load_checkpoint(trained / "model.pt")
+    assert resumed["step"] == 60
+    for key, value in reference["model"].items():
+        assert np.allclose(resumed["model"][key].numpy(), value.numpy(), atol=1e-5), key
+    # a changed config trains afresh under another partial name instead of failing on a mismatch
+    changed = {**SPEC, "training": {**SPEC["training"], "lr": 1e-3}}
+    assert pipeline._partial_checkpoint(changed, data["q"], out, None) != partial
+
+
+def test_evaluation_tables_of_a_synthetic_model(trained):
+    tables = pipeline.evaluate_model("tiny", SPEC, trained / "data.npz", trained / "model.pt", seed=0, threads=1)
+    assert set(tables) == set(pipeline.TABLES)
+    z_true = curve("markov", 6, stay=0.8)
+    by_estimator = {name: rows for name, rows in tables["curve"].groupby("estimator")}
+    assert np.allclose(by_estimator["true"].z, z_true, atol=1e-12)
+    assert np.all(by_estimator["model"].z_lower <= by_estimator["model"].z + 1e-12)
+    summary = tables["summary"].iloc[0]
+    assert summary.kind == "synthetic" and summary.reference == "exact (closed form)"
+    assert summary.tc_true == pytest.approx(z_true.sum(), rel=1e-12)
+    schedules = tables["schedules"]
+    assert set(schedules.schedule) == {*pipeline.K_SCHEDULES, "tc", "dtc"}
+    assert np.all(schedules.factorization_exact >= schedules.optimal_exact - 1e-12)
+    # same samples and partitions: total = factorization + learning, and the exact-oracle part is an
+    # unbiased estimate of CCL Thm 4
+    measured = schedules.dropna(subset=["kl"])
+    assert set(measured.curve) == {"none", "estimated"} and schedules[schedules.curve == "true"].kl.isna().all()
+    assert np.allclose(measured.kl, measured.factorization + measured.learning, atol=1e-9)
+    assert np.all(np.abs(measured.factorization - measured.factorization_exact) <= 5 * measured.factorization_se + 1e-9)
+    steps = tables["steps"]
+    assert np.all(steps.steps >= steps.optimal_steps)
+    assert len(tables["samples"]) == 2 * 3 and tables["samples"].log_prob_true.notna().all()
+
+
+def test_evaluation_is_reproducible(trained):
+    first = pipeline.evaluate_model("tiny", SPEC, trained / "data.npz", trained / "model.pt", seed=1, threads=1)
+    second = pipeline.evaluate_model("tiny", SPEC, trained / "data.npz", trained / "model.pt", seed=1, threads=1)
+    for key in pipeline.TABLES:
+        assert first[key].equals(second[key]), key
+
+
+def test_evaluation_rejects_a_checkpoint_of_other_data(trained, tmp_path):
+    other = {**SPEC, "data": {**SPEC["data"], "params": {"n": 5, "stay": 0.8}}}
+    pipeline.prepare_dataset(other, 0, tmp_path / "other.npz")
+    with pytest.raises(ValueError, match="does not match dataset"):
+        pipeline.evaluate_model("tiny", other, tmp_path / "other.npz", trained / "model.pt", seed=0)
+
+
+def test_schema_lists_every_family_and_corpus():
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    data = schema["properties"]["models"]["additionalProperties"]["properties"]["data"]["properties"]
+    assert set(data["family"]["enum"]) == set(distributions.FAMILIES)
+    assert set(data["corpus"]["enum"]) == set(corpora.CORPORA)
