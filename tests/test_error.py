@@ -201,14 +201,14 @@ def test_lz_worst_case_block_copy_deterministic_planner():
     random order with the same sizes pays 0.952 (LZ)."""
     law = D.BlockCopy((3, 2, 1), 3)
     p = law.pmf()
-    deterministic = E._kl(p, E.fixed_set_law(p, ((0, 1, 2), (3, 4), (5,))))
+    deterministic = E.kl_divergence(p, E.fixed_set_law(p, ((0, 1, 2), (3, 4), (5,))))
     assert deterministic == pytest.approx(3 * math.log(3), abs=1e-12)
     assert E.lz_worst_case(6, 3, 3) == pytest.approx(3 * math.log(3), abs=1e-15)
     random_order = E.expected_kl(law.information_curve(), (3, 2, 1))
     assert random_order == pytest.approx(E.expected_kl_bruteforce(p, (3, 2, 1)), abs=1e-12)
     assert random_order < 0.3 * deterministic
     # (N - K) ln q bounds every fixed-set law of this law
-    worst = max(E._kl(p, E.fixed_set_law(p, sets)) for sets in E.ordered_partitions(6, (3, 2, 1)))
+    worst = max(E.kl_divergence(p, E.fixed_set_law(p, sets)) for sets in E.ordered_partitions(6, (3, 2, 1)))
     assert worst == pytest.approx(3 * math.log(3), abs=1e-12)
 
 
@@ -217,7 +217,7 @@ def test_lz_worst_case_block_copy_deterministic_planner():
 def test_lz_worst_case_bounds_every_planner(p, data):
     n, q = p.ndim, p.shape[0]
     sizes = data.draw(composition_of(n), label="sizes")
-    worst = max(E._kl(p, E.fixed_set_law(p, sets)) for sets in E.ordered_partitions(n, sizes))
+    worst = max(E.kl_divergence(p, E.fixed_set_law(p, sets)) for sets in E.ordered_partitions(n, sizes))
     assert worst <= E.lz_worst_case(n, len(sizes), q) + 1e-12
 
 

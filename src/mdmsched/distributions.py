@@ -231,7 +231,7 @@ class AllEqual(Family):
         return np.repeat(row[:, None, :], self.n, axis=1)
 
     def information_curve(self):
-        z = np.full(self.n, information._entropy(self.weights))
+        z = np.full(self.n, information.entropy(self.weights))
         z[0] = 0.0
         return z
 
@@ -302,7 +302,7 @@ class AffineCode(Family):
         if self.mds:
             return np.where(np.arange(1, self.n + 1) > self.dim, math.log(self.q), 0.0)
         ranks = self.subset_ranks()
-        sizes = information._popcounts(self.n)
+        sizes = information.popcounts(self.n)
         hbar = np.bincount(sizes, weights=ranks, minlength=self.n + 1) / np.bincount(sizes) * math.log(self.q)
         return information.information_curve_from_entropy_curve(hbar)
 

@@ -26,6 +26,8 @@ __all__ = [
     "factorization_error",
     "ordered_partitions",
     "fixed_set_law",
+    "LogMarginals",
+    "kl_divergence",
     "expected_kl_bruteforce",
     "mixture_kl",
     "expected_kl_monte_carlo",
@@ -80,13 +82,16 @@ def ordered_partitions(n: int, sizes):
     yield from extend(tuple(range(n)), tuple(int(s) for s in sizes))
 
 
-class _Marginals:
+class LogMarginals:
     """Log-marginal tables of a pmf, broadcastable to the full shape, cached by subset."""
 
     def __init__(self, p):
         self.p = p
         self.n = p.ndim
         self.cache = {(): np.zeros((1,) * self.n)}
+
+    def __call__(self, subset):
+        return self.log(subset)
 
     def log(self, subset):
         subset = tuple(sorted(subset))
@@ -106,7 +111,7 @@ def fixed_set_law(p, sets, marginals=None) -> np.ndarray:
     (KL(mu || nu^S) does not depend on that choice: it only reads nu^S on the support of mu.)
     """
     p = information.check_pmf(p)
-    marginals = marginals or _Marginals(p)
+    marginals = marginals or LogMarginals(p)
     log_uniform = -math.log(p.shape[0])
     log_nu = np.zeros(p.shape)
     before: tuple = ()
@@ -120,7 +125,8 @@ def fixed_set_law(p, sets, marginals=None) -> np.ndarray:
     return np.exp(log_nu)
 
 
-def _kl(p, r) -> float:
+def kl_divergence(p, r) -> float:
+    """KL(p || r) in nats of two tables of the same shape (0 ln 0 = 0)."""
     support = p > 0
     with np.errstate(divide="ignore"):
         return float(np.sum(p[support] * (np.log(p[support]) - np.log(r[support]))))
@@ -129,17 +135,17 @@ def _kl(p, r) -> float:
 def expected_kl_bruteforce(p, sizes) -> float:
     """E_S KL(mu || nu^S) by building nu^S for every ordered partition with these sizes (small n)."""
     p = information.check_pmf(p)
-    marginals = _Marginals(p)
-    values = [_kl(p, fixed_set_law(p, sets, marginals)) for sets in ordered_partitions(p.ndim, sizes)]
+    marginals = LogMarginals(p)
+    values = [kl_divergence(p, fixed_set_law(p, sets, marginals)) for sets in ordered_partitions(p.ndim, sizes)]
     return float(np.mean(values))
 
 
 def mixture_kl(p, sizes) -> float:
     """KL(mu || nu) for nu the law of the random sampler, the mixture of all nu^S (small n)."""
     p = information.check_pmf(p)
-    marginals = _Marginals(p)
+    marginals = LogMarginals(p)
     laws = [fixed_set_law(p, sets, marginals) for sets in ordered_partitions(p.ndim, sizes)]
-    return _kl(p, np.mean(laws, axis=0))
+    return kl_divergence(p, np.mean(laws, axis=0))
 
 
 def expected_kl_monte_carlo(family, oracle, sizes, m: int, rng: np.random.Generator, exact_oracle=None, batch: int = 512):

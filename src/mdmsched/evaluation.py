@@ -183,7 +183,7 @@ def _optimal_layers(z, k_max: int):
     previous[0] = 0.0
     parents = []
     for steps in range(1, min(int(k_max), n) + 1):
-        previous, argbest = schedules._dp_layer(previous, prefix, z_next, steps, n)
+        previous, argbest = schedules.dp_layer(previous, prefix, z_next, steps, n)
         parents.append(argbest)
         yield steps, max(float(previous[n]), 0.0), parents
 
@@ -279,10 +279,6 @@ def mds_curve(n: int, dim: int, q: int) -> np.ndarray:
     return np.where(np.arange(1, n + 1) > dim, math.log(q), 0.0)
 
 
-def _entropy_rows(p: np.ndarray) -> np.ndarray:
-    return -np.sum(p * np.log(np.maximum(p, np.finfo(np.float64).tiny)), axis=-1)
-
-
 def markov_curve(chain) -> np.ndarray:
     """Exact Z of a homogeneous Markov chain (any initial law) in O(n^2), for n in the thousands.
 
@@ -292,8 +288,8 @@ def markov_curve(chain) -> np.ndarray:
     (0-based), which gives Hbar_i (CCL Def 12) and Z by Lemma 13."""
     n = chain.n
     marginals = chain.site_marginals  # (n, q), P(X_a = .)
-    site_entropy = _entropy_rows(marginals)  # H(X_a)
-    row_entropy = _entropy_rows(chain.powers[1:n])  # (n - 1, q): H(P^d[x, .]) for d = 1..n-1
+    site_entropy = information.entropy_last_axis(marginals)  # H(X_a)
+    row_entropy = information.entropy_last_axis(chain.powers[1:n])  # (n - 1, q): H(P^d[x, .]) for d = 1..n-1
     # sum over a = 0..n-1-d of P(X_a = .), then dotted with the row entropies at distance d
     cumulative = np.cumsum(marginals, axis=0)
     d = np.arange(1, n)
@@ -309,7 +305,7 @@ def markov_curve(chain) -> np.ndarray:
 
 def _binary_entropy(p):
     p = np.clip(p, 0.0, 1.0)
-    return _entropy_rows(np.stack([p, 1.0 - p], axis=-1))
+    return information.entropy_last_axis(np.stack([p, 1.0 - p], axis=-1))
 
 
 def beta_bernoulli_curve(n: int, a: float = 1.0, b: float = 1.0) -> np.ndarray:

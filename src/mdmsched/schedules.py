@@ -16,6 +16,7 @@ import numpy as np
 from . import information
 
 __all__ = [
+    "dp_layer",
     "SCHEDULES",
     "schedule",
     "validate_sizes",
@@ -218,7 +219,7 @@ def block_cost(z, start: int, stop: int) -> float:
     return float(np.sum(z[start:stop] - z[start]))
 
 
-def _dp_layer(previous: np.ndarray, prefix: np.ndarray, z: np.ndarray, steps: int, n: int):
+def dp_layer(previous: np.ndarray, prefix: np.ndarray, z: np.ndarray, steps: int, n: int):
     """One DP layer F_t(N) = min_{N' < N} F_{t-1}(N') + cost(N', N) for N = t..n, by divide and conquer.
 
     The block cost is Monge (quadrangle inequality holds because Z is nondecreasing), so the best
@@ -268,7 +269,7 @@ def optimal_schedule(z, k: int):
     previous[0] = 0.0
     parents = []
     for steps in range(1, k + 1):
-        previous, argbest = _dp_layer(previous, prefix, z_next, steps, n)
+        previous, argbest = dp_layer(previous, prefix, z_next, steps, n)
         parents.append(argbest)
     counts = [n]
     for argbest in reversed(parents):

@@ -44,12 +44,12 @@ __all__ = [
 def _lag_mutual_information(chain: distributions.MarkovChain, max_lag: int, tol: float) -> np.ndarray:
     """I(X_0; X_d) for d = 0..L of a stationary chain, truncated once it falls below ``tol``."""
     pi = chain.init
-    h_pi = information._entropy(pi)
+    h_pi = information.entropy(pi)
     values = [h_pi]
     power = np.eye(chain.q)
     for _ in range(max_lag):
         power = power @ chain.transition
-        conditional = float(np.dot(pi, -information._xlogx(power).sum(axis=1)))  # H(X_d | X_0)
+        conditional = float(np.dot(pi, -information.xlogx(power).sum(axis=1)))  # H(X_d | X_0)
         values.append(max(h_pi - conditional, 0.0))
         if values[-1] < tol:
             break
@@ -342,27 +342,6 @@ def _ordered_partition_count(sizes) -> int:
     return count
 
 
-class _LogMarginals:
-    """ln of the marginal of a pmf on a subset, broadcastable to the full table, cached."""
-
-    def __init__(self, p):
-        self.p, self.n, self.cache = p, p.ndim, {}
-
-    def __call__(self, subset) -> np.ndarray:
-        key = tuple(sorted(subset))
-        if key not in self.cache:
-            others = tuple(i for i in range(self.n) if i not in key)
-            with np.errstate(divide="ignore"):
-                self.cache[key] = np.log(self.p.sum(axis=others, keepdims=True)) if others else np.log(self.p)
-        return self.cache[key]
-
-
-def _kl(p, r) -> float:
-    support = p > 0
-    with np.errstate(divide="ignore"):
-        return float(np.sum(p[support] * (np.log(p[support]) - np.log(r[support]))))
-
-
 def _expect(p, table) -> float:
     """E_p[table] over the support of p (table broadcast to p's shape)."""
     support = p > 0
@@ -381,7 +360,7 @@ def _conditional_tc_sum(entropies, sets) -> float:
     return float(total)
 
 
-def _learning_error(p_true: _LogMarginals, p_model: _LogMarginals, p, sets) -> float:
+def _learning_error(p_true: error.LogMarginals, p_model: error.LogMarginals, p, sets) -> float:
     """LZ E_learn of a fixed planner: sum_k sum_{j in S_k} E KL(mu(x_j | x_B) || p_theta(x_j | x_B)),
     the denoiser p_theta being the conditionals of the model law."""
     total, before = 0.0, ()
@@ -437,7 +416,7 @@ def identities(seed: int = 0, schedules_per_family: int = 3, bruteforce_limit: i
         z_family = family.information_curve()
         entropies = information.subset_entropies(p)
         model_table = (1 - model_weight) * p + model_weight * rng.dirichlet(np.ones(p.size)).reshape(p.shape)
-        true_marginals, model_marginals = _LogMarginals(p), _LogMarginals(model_table)
+        true_marginals, model_marginals = error.LogMarginals(p), error.LogMarginals(model_table)
         for _ in range(schedules_per_family):
             sizes = _random_composition(n, rng)
             sets = error.ordered_partitions(n, sizes)
@@ -455,9 +434,9 @@ def identities(seed: int = 0, schedules_per_family: int = 3, bruteforce_limit: i
                 "thm4": error.expected_kl(z, sizes),
                 "lz_form": error.factorization_error(information.profile_from_curve(z), sizes),
                 "closed_form": float("nan"),
-                "kl_fixed": _kl(p, error.fixed_set_law(model_table, fixed)),
+                "kl_fixed": error.kl_divergence(p, error.fixed_set_law(model_table, fixed)),
                 "e_fact_fixed_tc": _conditional_tc_sum(entropies, fixed),
-                "e_fact_fixed_kl": _kl(p, error.fixed_set_law(p, fixed)),
+                "e_fact_fixed_kl": error.kl_divergence(p, error.fixed_set_law(p, fixed)),
                 "e_learn_fixed": _learning_error(true_marginals, model_marginals, p, fixed),
                 "partitions": _ordered_partition_count(sizes),
                 "bruteforce": float("nan"),
@@ -468,12 +447,12 @@ def identities(seed: int = 0, schedules_per_family: int = 3, bruteforce_limit: i
             if row["partitions"] <= bruteforce_limit:
                 kls, laws, learn = [], [], []
                 for partition in sets:
-                    kls.append(_kl(p, error.fixed_set_law(p, partition)))
+                    kls.append(error.kl_divergence(p, error.fixed_set_law(p, partition)))
                     laws.append(error.fixed_set_law(model_table, partition))
                     learn.append(_learning_error(true_marginals, model_marginals, p, partition))
                 row.update(
                     bruteforce=float(np.mean(kls)),
-                    kl_mixture=_kl(p, np.mean(laws, axis=0)),
+                    kl_mixture=error.kl_divergence(p, np.mean(laws, axis=0)),
                     e_fact_random=float(np.mean(kls)),
                     e_learn_random=float(np.mean(learn)),
                 )
@@ -609,7 +588,7 @@ def worst_case(
             p = family.pmf()
             counts = schedules.counts_from_sizes(sizes)
             aligned = [tuple(range(counts[i], counts[i + 1])) for i in range(k)]
-            row["deterministic_exact"] = _kl(p, error.fixed_set_law(p, aligned))
+            row["deterministic_exact"] = error.kl_divergence(p, error.fixed_set_law(p, aligned))
             if _ordered_partition_count(sizes) <= bruteforce_limit:
                 row["random_bruteforce"] = error.expected_kl_bruteforce(p, sizes)
         rows.append(row)
