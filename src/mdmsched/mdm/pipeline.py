@@ -63,6 +63,7 @@ EVALUATION_DEFAULTS = {
     "ks": [2, 4, 8, 16, 32],
     "eps": [0.5, 1.0, 2.0],  # targets of the TC / DTC schedules (nats)
     "curve_sequences": 1000,  # held-out sequences for the curve estimate
+    "curve_points": None,  # revealed counts a measured (geometric grid; None: every a = 0..n-1)
     "kl_samples": 1000,  # samples of mu per Monte Carlo expected KL (synthetic)
     "gap_sequences": 256,  # held-out sequences per factorization gap (text)
     "reference_samples": 4000,  # Monte Carlo reference curve when no closed form exists
@@ -270,7 +271,10 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
     # curve from the model, and (synthetic) the same estimator with the exact oracle, same data
     held_out = validation[: settings["curve_sequences"]]
     orders_seed = int(rng.integers(2**32))
-    estimate = estimate_information_curve(oracle, held_out, rng=np.random.default_rng(orders_seed),
+    grid = None
+    if settings["curve_points"]:  # 0, n - 1 and a geometric grid between, interpolated by the fit
+        grid = np.unique(np.concatenate([[0], evaluation.log_grid(n - 1, int(settings["curve_points"]))]))
+    estimate = estimate_information_curve(oracle, held_out, grid=grid, rng=np.random.default_rng(orders_seed),
                                           n_bootstrap=settings["bootstrap"])
     curves = [_curve_rows(name, "model", estimate.information_curve,
                           estimate.information_curve_lower, estimate.information_curve_upper)]
@@ -284,7 +288,7 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
                "dtc_model": estimate.dtc, "dtc_model_se": estimate.dtc_se}
     z_true = None
     if family is not None:
-        exact = estimate_information_curve(family, held_out, rng=np.random.default_rng(orders_seed),
+        exact = estimate_information_curve(family, held_out, grid=grid, rng=np.random.default_rng(orders_seed),
                                            n_bootstrap=settings["bootstrap"])
         z_true, z_true_se, how = _reference_curve(spec, family, settings["reference_samples"], rng)
         curves += [_curve_rows(name, "exact oracle", exact.information_curve,
@@ -303,11 +307,22 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
         summary["unigram_bits"] = float(-(counts[counts > 0] * np.log2(counts[counts > 0])).sum())
 
     # every schedule, run through the model
-    if family is None:  # text: one set of held-out sequences and orders for every schedule
+    if family is not None:
+        def measure(sizes):  # Monte Carlo E_S KL against mu, split by the exact oracle
+            return expected_kl_monte_carlo(family, oracle, sizes, settings["kl_samples"],
+                                           np.random.default_rng([seed, 3, len(sizes)]), exact_oracle=family)
+    else:  # text: one set of held-out sequences and orders for every schedule
         gap_x = validation[: settings["gap_sequences"]]
         gap_orders = random_orders(len(gap_x), n, np.random.default_rng([seed, 4]))
         reference = one_at_a_time_log_likelihood(oracle, gap_x, gap_orders)
-    rows, monte_carlo = [], {}
+
+        def measure(sizes):
+            gap = factorization_gap(oracle, gap_x, sizes, orders=gap_orders, one_at_a_time=reference)
+            return {"gap_nats": gap.nats, "gap_nats_se": gap.nats_se, "gap_bits_per_char": gap.bits_per_char,
+                    "gap_bits_per_char_se": gap.bits_per_char_se,
+                    "schedule_bits_per_char": gap.schedule_bits_per_char,
+                    "one_at_a_time_bits_per_char": gap.autoregressive_bits_per_char}
+    rows, measured = [], {}  # schedules that coincide share one measurement (same seed anyway)
     for entry in _schedule_set(estimate.information_curve, z_true, settings):
         sizes = entry.pop("sizes")
         row = {"model": name, **entry, "steps": len(sizes), "max_size": int(sizes.max()),
@@ -316,20 +331,11 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
             k = len(sizes)
             row["factorization_exact"] = expected_kl(z_true, sizes)  # CCL Thm 4
             row["optimal_exact"] = evaluation.optimal_path(z_true, [k])[k][1]
-            if entry["curve"] != "true":  # what a user of the model can build; the rest by Thm 4 only
-                key = tuple(sizes)  # schedules that coincide share one estimate (same seed anyway)
-                if key not in monte_carlo:
-                    monte_carlo[key] = expected_kl_monte_carlo(
-                        family, oracle, sizes, settings["kl_samples"], np.random.default_rng([seed, 3, k]),
-                        exact_oracle=family)
-                row.update(monte_carlo[key])
-        else:
-            gap = factorization_gap(oracle, gap_x, sizes, orders=gap_orders, one_at_a_time=reference)
-            row.update({"gap_nats": gap.nats, "gap_nats_se": gap.nats_se,
-                        "gap_bits_per_char": gap.bits_per_char,
-                        "gap_bits_per_char_se": gap.bits_per_char_se,
-                        "schedule_bits_per_char": gap.schedule_bits_per_char,
-                        "one_at_a_time_bits_per_char": gap.autoregressive_bits_per_char})
+        if entry["curve"] != "true":  # what a user of the model can build; the rest by Thm 4 only
+            key = tuple(sizes)
+            if key not in measured:
+                measured[key] = measure(sizes)
+            row.update(measured[key])
         rows.append(row)
 
     # a few samples per schedule (text decoded; synthetic: the sequence of symbols)
