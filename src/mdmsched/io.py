@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_path", "write_table", "read_table"]
+__all__ = ["atomic_path", "write_table", "read_table", "logged"]
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -31,6 +31,23 @@ def atomic_path(path, suffix: str | None = None):
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+@contextlib.contextmanager
+def logged(path):
+    """Send stdout and stderr to the log file ``path`` (a workflow job's ``log:``), including the
+    traceback of an exception, which is then re-raised so the job fails."""
+    import sys
+    import traceback
+
+    with open(path, "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        try:
+            yield log
+        except BaseException:
+            traceback.print_exc(file=log)
+            log.flush()
+            print(f"failed; traceback in {path}", file=sys.__stderr__)
+            raise
 
 
 def write_table(table, path) -> None:

@@ -1,10 +1,9 @@
 """Thin Snakemake wrapper: evaluate one trained model as an oracle and write its tables."""
 
-import contextlib
-
+from mdmsched.io import logged
 from mdmsched.mdm.pipeline import evaluate_model, write_tables
 
-with open(snakemake.log[0], "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+with logged(snakemake.log[0]):
     tables = evaluate_model(
         snakemake.wildcards.model,
         snakemake.params.spec,

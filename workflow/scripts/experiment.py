@@ -1,10 +1,9 @@
 """Thin Snakemake wrapper: run one experiment of the library and log its output."""
 
-import contextlib
-
+from mdmsched.io import logged
 from mdmsched.experiments import run_experiment
 
-with open(snakemake.log[0], "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+with logged(snakemake.log[0]):
     run_experiment(
         snakemake.wildcards.experiment,
         snakemake.params.settings,

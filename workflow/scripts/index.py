@@ -1,10 +1,9 @@
 """Thin Snakemake wrapper: write the replication index (mdmsched.index.build_index)."""
 
-import contextlib
-
+from mdmsched.io import logged
 from mdmsched.index import build_index
 
-with open(snakemake.log[0], "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+with logged(snakemake.log[0]):
     counts = build_index(
         dict(snakemake.params.reports),
         benchmarks_dir=snakemake.params.benchmarks_dir,

@@ -1,9 +1,8 @@
 """Thin Snakemake wrapper: draw or encode one model's train / validation sequences."""
 
-import contextlib
-
+from mdmsched.io import logged
 from mdmsched.mdm.pipeline import prepare_dataset
 
-with open(snakemake.log[0], "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+with logged(snakemake.log[0]):
     arrays = prepare_dataset(snakemake.params.spec, snakemake.params.seed, snakemake.output[0])
     print(f"{snakemake.wildcards.model}: train {arrays['train'].shape}, validation {arrays['validation'].shape}, q={int(arrays['q'])}")

@@ -1,10 +1,9 @@
 """Thin Snakemake wrapper: train (or resume) one model; progress goes to the log."""
 
-import contextlib
-
+from mdmsched.io import logged
 from mdmsched.mdm.pipeline import train_model
 
-with open(snakemake.log[0], "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+with logged(snakemake.log[0]):
     train_model(
         snakemake.params.spec,
         snakemake.input[0],
