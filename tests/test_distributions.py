@@ -359,3 +359,13 @@ def test_markov_oracle_on_impossible_evidence_is_uniform_not_nan():
     out = chain.conditional_marginals(np.array([[0, 0, 1, 0]]), np.array([[True, False, True, False]]))
     assert np.isfinite(out).all()
     assert np.allclose(out[0, 1], 0.5) and np.array_equal(out[0, 3], [0.0, 1.0])
+
+
+def test_exchangeable_mixture_family_matches_its_closed_form_curve():
+    """The exchangeable mixture family (sampling, oracle) and the closed-form curve used as its truth
+    describe the same law: enumeration of the family's pmf gives the closed form."""
+    from mdmsched.evaluation import curve
+
+    params = {"n": 7, "weights": [0.2, 0.5, 0.3], "thetas": [0.1, 0.5, 0.85]}
+    family = D.make_family("exchangeable_mixture", **params)
+    assert np.allclose(family.information_curve(), curve("exchangeable_mixture", **params), atol=1e-10)

@@ -674,6 +674,13 @@ def _mixture(n: int, q: int = 2, components: int = 4, concentration: float = 0.5
     return MixtureOfProducts.random(n, q, components, concentration, seed)
 
 
+def _exchangeable_mixture(n: int, weights, thetas):
+    """Mixture of i.i.d. Bernoulli(theta_c) products (exchangeable; exact curve in closed form)."""
+    thetas = np.asarray(thetas, dtype=np.float64)
+    rows = np.stack([1.0 - thetas, thetas], axis=-1)  # (components, 2)
+    return MixtureOfProducts(weights, np.repeat(rows[:, None, :], n, axis=1))
+
+
 def _product(n: int, q: int = 2, seed: int = 0):
     return Product(np.random.default_rng(seed).dirichlet(np.ones(q), size=n))
 
@@ -692,6 +699,7 @@ FAMILIES = {
     "reed_solomon": reed_solomon,
     "code_lift": _code_lift,
     "mixture": _mixture,
+    "exchangeable_mixture": _exchangeable_mixture,
     "markov": _markov,
     "beta_bernoulli": BetaBernoulli,
     "block_copy": BlockCopy,
