@@ -134,21 +134,22 @@ def evaluate_for_eps(z, eps_values, names=EPS_SCHEDULES, slack: float = 1.0, **l
     return pd.DataFrame(rows)
 
 
-def steps_to_reach(z, eps: float, name: str, **params) -> int:
+def steps_to_reach(z, eps: float, name: str, built_from=None, **params) -> int:
     """Smallest k for which the k-step schedule ``name`` has expected KL <= eps.
 
     Exact for the DP optimum (its error is nonincreasing in k; the DP runs layer by layer until the
     error is reached). Other schedules use bisection on k, exact when their error is nonincreasing
-    in k (true of the usual grids in practice, not guaranteed)."""
+    in k (true of the usual grids in practice, not guaranteed). ``built_from``: build the schedules
+    from this curve instead (e.g. a model's estimate) while scoring them on z."""
     z = information.check_curve(z)
     n = len(z)
-    if name == "optimal":
+    if name == "optimal" and built_from is None:
         errors = optimal_errors(z, n, stop_at=eps)
         reached = np.flatnonzero(errors <= eps)
         return int(reached[0]) + 1 if len(reached) else n  # k = n is exact (rounding aside)
 
     def ok(k):
-        return expected_kl(z, build(name, z, k, **params)) <= eps
+        return expected_kl(z, build(name, z if built_from is None else built_from, k, **params)) <= eps
 
     lo, hi = 1, n
     if ok(1):

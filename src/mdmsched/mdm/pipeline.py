@@ -220,22 +220,6 @@ def _schedule_set(z_estimated, z_true, settings) -> list[dict]:
     return built
 
 
-def _steps_to_reach(z_true, z_built, name: str, eps: float) -> int:
-    """Smallest k whose k-step schedule ``name``, built from the curve ``z_built``, has exact
-    expected KL <= eps on the true curve (CCL Thm 4); bisection, as in
-    :func:`mdmsched.evaluation.steps_to_reach`, for schedules whose error falls with k."""
-    n = len(z_true)
-
-    def ok(k):
-        return expected_kl(z_true, evaluation.build(name, z_built, k)) <= eps
-
-    lo, hi = 0, n  # ok(n) holds: n one-token steps are exact
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
-    return hi
-
-
 def _steps_table(name: str, z_estimated, z_true, eps_values) -> pd.DataFrame:
     """Steps to reach each eps for every k-step schedule, built from the estimated or the true
     curve, with the exact-oracle optimum (DP on the true curve) beside it."""
@@ -247,7 +231,7 @@ def _steps_table(name: str, z_estimated, z_true, eps_values) -> pd.DataFrame:
                        else {"none": z_true})
             for source, z_built in sources.items():
                 rows.append({"model": name, "schedule": schedule, "curve": source, "eps": float(eps),
-                             "steps": _steps_to_reach(z_true, z_built, schedule, float(eps)),
+                             "steps": evaluation.steps_to_reach(z_true, float(eps), schedule, built_from=z_built),
                              "optimal_steps": best})
     return pd.DataFrame(rows)
 
