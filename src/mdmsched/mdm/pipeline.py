@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +36,7 @@ import torch
 
 from .. import distributions, evaluation, information
 from ..error import expected_kl, expected_kl_monte_carlo
-from ..io import atomic_path
+from ..io import atomic_path, write_table
 from ..sampler import random_orders, sample
 from .corpora import decode, load_corpus
 from .curves import (estimate_information_curve, factorization_gap, one_at_a_time_log_likelihood,
@@ -148,7 +147,7 @@ def _partial_checkpoint(spec: dict, q: int, out: Path, partial_dir) -> Path:
 def train_model(spec: dict, dataset_path, out, partial_dir=None, threads: int | None = None,
                 device=None, progress: bool = True):
     """Train (or resume) the denoiser of a model entry on its prepared dataset; the finished
-    checkpoint and its history CSV are then copied atomically to ``out`` and beside it.
+    checkpoint and its history CSV are then moved to ``out`` and beside it.
 
     Checkpoints go to a partial file (:func:`_partial_checkpoint`) while training runs, so that a
     workflow manager deleting the unfinished ``out`` of an interrupted job does not lose them."""
@@ -161,11 +160,10 @@ def train_model(spec: dict, dataset_path, out, partial_dir=None, threads: int | 
     device = device or (spec.get("training") or {}).get("device")
     model = train(config, dataset["train"], dataset["validation"], partial, device=device,
                   progress=progress)
-    for source, target in ((partial, out), (history_path(partial), history_path(out))):
-        with atomic_path(target) as temporary:
-            shutil.copyfile(source, temporary)
-    partial.unlink()
-    history_path(partial).unlink()
+    # both files were written atomically; a rename on the same file system publishes them whole
+    out.parent.mkdir(parents=True, exist_ok=True)
+    history_path(partial).replace(history_path(out))
+    partial.replace(out)
     return model
 
 
@@ -344,7 +342,5 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
 
 def write_tables(tables: dict[str, pd.DataFrame], paths: dict) -> None:
     """Write each table of :func:`evaluate_model` to its path (atomically)."""
-    from ..io import write_table
-
     for key, table in tables.items():
         write_table(table, Path(paths[key]))

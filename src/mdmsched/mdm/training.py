@@ -14,7 +14,6 @@ checkpoint (``<checkpoint stem>.history.csv``).
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import math
 import os
