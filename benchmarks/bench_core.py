@@ -7,7 +7,10 @@
    q = 2, n = 18 (target < 10 s) and n = 20 (target < 60 s), with the peak memory allocated during
    the computation (tracemalloc, which sees numpy's buffers) relative to the pmf.
 2. Exact optimal schedule (CCL Eq. 1, DP) for n = 16384, k = 128 (target < 5 s).
-3. Monte Carlo information curve of a 1024-token Markov chain with its exact oracle, standard error
+3. Steps to reach eps (CCL Thm 4, ``mdmsched.steps_to_reach``, an exact upward scan over k) at
+   n = 16384: cosine and uniform on the Beta-Bernoulli(1,1) curve at eps = 0.1 and at 1e-3 (uniform
+   then scans every k up to n: the worst case, target < 30 s), the DP optimum at eps = 0.1.
+4. Monte Carlo information curve of a 1024-token Markov chain with its exact oracle, standard error
    of TC below 1% of TC (target < 60 s); checked against the closed form TC = (n - 1) I(X_t; X_t+1).
 """
 
@@ -25,7 +28,9 @@ import numpy as np
 from mdmsched import information
 from mdmsched.distributions import MarkovChain
 from mdmsched.error import expected_kl
-from mdmsched.schedules import optimal_schedule, uniform
+from mdmsched import steps_to_reach
+from mdmsched.evaluation import beta_bernoulli_curve
+from mdmsched.schedules import optimal_schedule, schedule, uniform
 
 RESULTS = []
 
@@ -113,6 +118,16 @@ def bench_optimal_schedule(n: int = 16384, k: int = 128, target: float = 5.0) ->
     )
 
 
+def bench_steps_to_reach(n: int = 16384) -> None:
+    z = beta_bernoulli_curve(n)
+    for name, eps, target in (("optimal", 0.1, 10.0), ("cosine", 0.1, 5.0), ("uniform", 0.1, 5.0), ("cosine", 1e-3, 15.0), ("uniform", 1e-3, 30.0)):
+        start = time.perf_counter()
+        k = steps_to_reach(z, eps, name)
+        seconds = time.perf_counter() - start
+        assert k == n or expected_kl(z, schedule(name, n, k=k, **({"z": z} if name == "optimal" else {}))) <= eps
+        report(f"steps_to_reach n={n} {name} eps={eps:g}", seconds, target, f"k = {k} ({k / n:.1%} of n scanned)")
+
+
 def bench_monte_carlo_curve(n: int = 1024, m: int = 48, target: float = 60.0) -> None:
     stay = 0.9
     chain = MarkovChain.symmetric(n, 2, stay)
@@ -145,6 +160,8 @@ def main() -> None:
         bench_exact_curve(20, 60.0)
     print("optimal schedule (DP, divide and conquer on the Monge cost):")
     bench_optimal_schedule()
+    print("steps to reach eps (exact scan over k):")
+    bench_steps_to_reach()
     print("Monte Carlo information curve with the exact oracle:")
     bench_monte_carlo_curve()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10

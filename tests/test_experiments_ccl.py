@@ -8,12 +8,16 @@ import matplotlib
 import nbformat
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 matplotlib.use("Agg")
 
+import mdmsched  # noqa: E402
 from mdmsched import distributions, error, evaluation, information, schedules  # noqa: E402
 from mdmsched.experiments import run_experiment  # noqa: E402
 from mdmsched.io import read_table  # noqa: E402
+from test_schedules import random_curve  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,6 +95,34 @@ def test_optimal_path_and_steps_to_reach():
     eps = 0.05
     k = evaluation.steps_to_reach(z, eps, "optimal")
     assert errors[k - 1] <= eps < errors[k - 2]
+
+
+def test_steps_to_reach_is_the_smallest_k_not_a_bisection():
+    """The worked case: cosine's error is not monotone in k on an MDS curve; bisection said 99."""
+    z = evaluation.mds_curve(1024, 256, 1031)
+    eps = 0.01 * z.sum()
+    errors = [error.expected_kl(z, schedules.cosine(1024, k)) for k in range(1, 100)]
+    assert mdmsched.steps_to_reach(z, eps, "cosine") == 13
+    assert errors[12] <= eps and min(errors[:12]) > eps and errors[13] > eps  # k = 14 misses again
+    with pytest.raises(ValueError):
+        mdmsched.steps_to_reach(z, -1.0, "cosine")
+
+
+def full_scan(z, eps, name, built_from=None, **params):
+    n = len(z)
+    source = z if built_from is None else built_from
+    return min(k for k in range(1, n + 1) if error.expected_kl(z, evaluation.build(name, source, k, **params)) <= eps)
+
+
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40), name=st.sampled_from(["uniform", "cosine", "loglinear", "geometric", "polynomial", "sqrt", "optimal"]),
+       fraction=st.sampled_from([0.0, 1e-3, 0.01, 0.1, 0.3, 0.9, 1.0]), other=st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_steps_to_reach_equals_full_scan(seed, n, name, fraction, other):
+    rng = np.random.default_rng(seed)
+    z = random_curve(rng, n)
+    built_from = random_curve(rng, n) if other and name != "optimal" else None
+    eps = fraction * error.expected_kl(z, [n])  # a fraction of TC (the one-shot error)
+    assert mdmsched.steps_to_reach(z, eps, name, built_from=built_from) == full_scan(z, eps, name, built_from)
 
 
 def test_analysis_helpers():

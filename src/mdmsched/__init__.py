@@ -13,6 +13,7 @@ from .information import (
     profile_from_curve,
     total_correlation,
 )
+from .evaluation import steps_to_reach
 from .schedules import SCHEDULES, optimal_schedule, schedule, validate_sizes
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "optimal_schedule",
     "profile_from_curve",
     "schedule",
+    "steps_to_reach",
     "total_correlation",
     "validate_sizes",
 ]
