@@ -311,7 +311,8 @@ def error_vs_k(seed: int = 0, n: int = 128, enumeration_n: int = 12, families=CU
 def steps_vs_n(seed: int = 0, n_min: int = 32, n_max: int = 16384, eps: float = 0.1, families=SCALING_FAMILIES):
     """Steps needed to reach expected KL <= eps versus n = n_min..n_max (powers of two), on laws with
     small min(TC, DTC): the Thm 9 TC and DTC schedules (with the true TC / DTC), the DP optimum,
-    uniform and cosine (smallest k by bisection), Austin's Thm 10 schedule; and the bounds: Thm 9
+    uniform, cosine and log-linear (the smallest k, :func:`mdmsched.steps_to_reach`), Austin's Thm 10
+    schedule, each with the exact error at its step count; and the bounds: Thm 9
     (2 + (1 + ln n)(1 + ceil(C / eps)) for C = TC, DTC) and Li-Cai (Remark 32, steps it certifies).
     ``kind`` is "schedule" (steps and achieved error) or "bound" (steps only)."""
     ns = [int(v) for v in 2 ** np.arange(round(math.log2(n_min)), round(math.log2(n_max)) + 1)]
@@ -329,7 +330,7 @@ def steps_vs_n(seed: int = 0, n_min: int = 32, n_max: int = 16384, eps: float = 
             for name in ("tc", "dtc", "austin_thm10"):
                 sizes = evaluation.build_for_eps(name, z, target)
                 add(name, "schedule", len(sizes), error.expected_kl(z, sizes))
-            for name in ("optimal", "uniform", "cosine"):
+            for name in ("optimal", "uniform", "cosine", "loglinear"):
                 k = evaluation.steps_to_reach(z, target, name)
                 add(name, "schedule", k, error.expected_kl(z, evaluation.build(name, z, k)))
             add("thm9 bound (TC)", "bound", error.thm9_step_bound(length, target, tc))
@@ -369,8 +370,8 @@ def rs_codes(seed: int = 0, n: int = 24, q: int = 29, samples: int = 400, unifor
     """CCL Prop 20 / Thm 24: Reed-Solomon codes (random points and shift) of every dimension d.
     For each d and schedule: exact expected KL (Thm 4 on Z = ln q 1[j > d]), the closed form
     ln q (N - d) (N = first revealed count >= d), and the share of random-sampler outputs outside
-    the code (TV lower bound, by simulation with the code's exact oracle; 0 without simulation where
-    the expected KL is 0). ``group`` = "oblivious" (built without knowing d) or "aware" (the
+    the code (TV lower bound, by simulation with the code's exact oracle, for every schedule, also
+    where the expected KL is 0). ``group`` = "oblivious" (built without knowing d) or "aware" (the
     (d, n - d) optimum, and the Thm 9 schedules given the true TC or DTC at target eps)."""
     oblivious = rs_oblivious_schedules(n, uniform_steps, grid_steps)
     rows = []
@@ -386,10 +387,7 @@ def rs_codes(seed: int = 0, n: int = 24, q: int = 29, samples: int = 400, unifor
         for group, chosen in (("oblivious", oblivious), ("aware", aware)):
             for s, (label, sizes) in enumerate(chosen.items()):
                 exact = error.expected_kl(z, sizes)
-                if exact > 1e-12:
-                    share, share_se = _outside_share(code, code.contains, sizes, samples, _rng(seed, d, s, group == "aware"))
-                else:
-                    share, share_se = 0.0, 0.0
+                share, share_se = _outside_share(code, code.contains, sizes, samples, _rng(seed, d, s, group == "aware"))
                 rows.append(
                     {
                         "n": n,
@@ -411,10 +409,13 @@ def rs_codes(seed: int = 0, n: int = 24, q: int = 29, samples: int = 400, unifor
 
 
 @experiment("ccl_code_lift")
-def code_lift(seed: int = 0, n: int = 12, q: int = 13, stay: float = 0.9, steps=(2, 3, 4), samples: int = 1000, mc_dimensions=None):
+def code_lift(seed: int = 0, n: int = 12, q: int = 13, stay: float = 0.9, steps=(2, 3, 4), samples: int = 1000, mc_dimensions=None,
+              enumeration_n: int = 5, enumeration_q: int = 7):
     """CCL Thm 25: mu* x code_k, mu* a binary Markov chain and code_k a Reed-Solomon code of dimension
-    k over F_q (``Paired``); its curve is Z^{up k} = Z + ln q 1[j > k]. For each k: the curve of the
-    paired family (enumeration) against Z^{up k} (``kind`` = "curve", one row per j), and
+    k over F_q (``Paired``); its curve is Z^{up k} = Z + ln q 1[j > k]. ``kind`` = "enumerated": at
+    length ``enumeration_n`` over F_``enumeration_q``, the curve of the pair computed from its explicit
+    joint pmf (``z_family``, no additivity assumed) against Z^{up k} (``z_up``), for every k; ``kind`` =
+    "curve": Z and Z^{up k} at length n (one row per j); and
     (``kind`` = "error") the expected KL of the Markov-optimal K-step schedule (built on Z, not
     knowing k) on the lifted law, split into the Markov part and the code part ln q (N - k), versus the
     optimum on Z^{up k} with K and K + 1 steps (knowing k); on ``mc_dimensions`` also Monte Carlo with
@@ -423,13 +424,23 @@ def code_lift(seed: int = 0, n: int = 12, q: int = 13, stay: float = 0.9, steps=
     z = evaluation.markov_curve(chain)
     mc_dimensions = tuple(mc_dimensions) if mc_dimensions is not None else tuple(sorted({max(1, n // 4), n // 2, max(1, 3 * n // 4)}))
     rows = []
+    # Thm 25 itself, tested without assuming additivity: the curve of the explicit product pmf of
+    # (chain, RS code) (Lemma 13 on the enumerated table) against Z(chain) + ln q 1[j > k]
+    small = distributions.MarkovChain.symmetric(enumeration_n, 2, stay)
+    z_small = evaluation.markov_curve(small)
+    for k in range(1, enumeration_n):
+        pair = distributions.make_family("code_lift", n=enumeration_n, k=k, q=enumeration_q, stay=stay, seed=seed + k)
+        enumerated = information.information_curve(distributions.Family.pmf(pair))
+        lifted = z_small + evaluation.mds_curve(enumeration_n, k, enumeration_q)
+        rows += [
+            {"kind": "enumerated", "k": k, "j": j + 1, "z": z_small[j], "z_up": lifted[j], "z_family": enumerated[j],
+             "n_enumerated": enumeration_n, "q_enumerated": enumeration_q}
+            for j in range(enumeration_n)
+        ]
     for k in range(1, n):
         family = distributions.make_family("code_lift", n=n, k=k, q=q, stay=stay, seed=seed + k)
         lifted = z + evaluation.mds_curve(n, k, q)
-        enumerated = family.information_curve()
-        rows += [
-            {"kind": "curve", "k": k, "j": j + 1, "z": z[j], "z_up": lifted[j], "z_family": enumerated[j]} for j in range(n)
-        ]
+        rows += [{"kind": "curve", "k": k, "j": j + 1, "z": z[j], "z_up": lifted[j]} for j in range(n)]
         for steps_count in steps:
             markov_optimal, markov_error = schedules.optimal_schedule(z, steps_count)
             candidates = {
@@ -537,8 +548,9 @@ def heuristics(
 ):
     """How far the practitioners' grids are from the optimum: ``kind`` = "k": expected KL of each
     schedule and of the DP optimum at the same k (``ratio`` = heuristic / optimal, inf where only the
-    optimum is exact); ``kind`` = "steps": steps each needs to reach eps = fraction x TC (the one-shot
-    error), and the ratio to the optimum's steps."""
+    optimum is exact); ``kind`` = "steps": the smallest k with which each reaches eps = fraction x TC
+    (the one-shot error; :func:`mdmsched.steps_to_reach`), the Thm 9 TC / DTC schedules' own step
+    counts at that eps, the error at those steps, and the ratio to the optimum's steps."""
     tables = []
     for spec in families:
         label, z, q = family_curve(spec, n, enumeration_n)
@@ -552,8 +564,13 @@ def heuristics(
         for fraction in eps_fractions:
             target = fraction * tc
             best = evaluation.steps_to_reach(z, target, "optimal")
-            for name in tuple(names) + ("optimal",):
-                k = best if name == "optimal" else evaluation.steps_to_reach(z, target, name)
-                steps_rows.append({**labels, "kind": "steps", "schedule": name, "eps": target, "eps_fraction": fraction, "steps": k, "optimal": best, "ratio": k / best})
+            for name in tuple(names) + ("optimal", "tc", "dtc"):
+                if name in ("tc", "dtc"):  # Thm 9 with the true TC / DTC: its own step count
+                    sizes = evaluation.build_for_eps(name, z, target)
+                else:
+                    k = best if name == "optimal" else evaluation.steps_to_reach(z, target, name)
+                    sizes = evaluation.build(name, z, k)
+                steps_rows.append({**labels, "kind": "steps", "schedule": name, "eps": target, "eps_fraction": fraction, "steps": len(sizes),
+                                   "expected_kl": error.expected_kl(z, sizes), "optimal": best, "ratio": len(sizes) / best})
         tables.append(pd.DataFrame(steps_rows))
     return pd.concat(tables, ignore_index=True)
