@@ -36,6 +36,9 @@ __all__ = [
     "evaluate",
     "read_tables",
     "write_claims",
+    "read_claims",
+    "reading",
+    "counts",
 ]
 
 PASS, FAIL, INFO = "PASS", "FAIL", "INFO"
@@ -154,3 +157,22 @@ def write_claims(report: str, tables: Mapping[str, str | Path], out) -> pd.DataF
     table = evaluate(report, read_tables(tables))
     write_table(table, out)
     return table
+
+
+def read_claims(path) -> pd.DataFrame:
+    """A claims table written by :func:`write_claims` (empty cells read as empty strings)."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False).reindex(columns=COLUMNS, fill_value="")
+
+
+def reading(table: pd.DataFrame, experiment: str) -> pd.DataFrame:
+    """The rows of a claims table whose registered claim reads the table of ``experiment`` (for a
+    report section showing its own claims)."""
+    registry = load()
+    keep = [experiment in getattr(registry.get(name), "tables", ()) for name in table["claim"]]
+    return table[keep].reset_index(drop=True)
+
+
+def counts(table: pd.DataFrame) -> dict:
+    """{"PASS": ..., "FAIL": ..., "INFO": ...} of a claims table."""
+    status = table["status"].value_counts()
+    return {key: int(status.get(key, 0)) for key in (PASS, FAIL, INFO)}
