@@ -21,6 +21,7 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/experiments.smk"
 include: "workflow/rules/models.smk"
+include: "workflow/rules/claims.smk"
 include: "workflow/rules/reports.smk"
 include: "workflow/rules/index.smk"
 

@@ -150,10 +150,10 @@ def test_identity(tables):
 
 
 def test_error_vs_k(tables):
-    from mdmsched.plots.ccl import _envelope
+    from mdmsched.claims.ccl import envelope
 
     table = load(tables, "ccl_error_vs_k")
-    joined = _envelope(table)
+    joined = envelope(table)
     assert joined.optimum.notna().all()
     assert (joined.expected_kl >= joined.optimum - 1e-12).all()  # the optimum is the lower envelope
     thm9 = table[(table.kind == "eps") & table.schedule.isin(["tc", "dtc"])]
@@ -191,8 +191,10 @@ def test_rs_codes(tables):
 
 def test_code_lift(tables):
     table = load(tables, "ccl_code_lift")
-    curves, errors = table[table.kind == "curve"], table[table.kind == "error"]
-    assert np.allclose(curves.z_family, curves.z_up, atol=1e-12)  # CCL Thm 25: Z^{up k}
+    enumerated, errors = table[table.kind == "enumerated"], table[table.kind == "error"]
+    assert sorted(enumerated.k.unique()) == [1, 2, 3, 4]  # every dimension at the enumerated length 5
+    assert np.allclose(enumerated.z_family, enumerated.z_up, atol=1e-12)  # CCL Thm 25 from the joint pmf
+    assert not np.allclose(enumerated.z_family, enumerated.z)  # the code part is there
     assert np.allclose(errors.expected_kl, errors.markov_part + errors.code_part, atol=1e-12)
     mc = errors[errors.mc.notna()]
     assert len(mc) and ((mc.mc - mc.expected_kl).abs() <= 4 * mc.mc_se + 1e-9).all()
@@ -226,25 +228,40 @@ def test_heuristics(tables):
     assert (at_k.ratio >= 1 - 1e-9).all()
     steps = table[table.kind == "steps"]
     assert (steps.ratio >= 1).all() and (steps[steps.schedule == "optimal"].ratio == 1).all()
+    assert (steps.expected_kl <= steps.eps + 1e-12).all() and {"tc", "dtc", "cosine", "uniform"} <= set(steps.schedule)
+    for row in steps[steps.schedule.isin(["cosine", "uniform", "loglinear", "geometric"])].itertuples():
+        z = _curve(row.family, row.n)
+        assert mdmsched.steps_to_reach(z, row.eps, row.schedule) == row.steps
 
 
 # --- panels, notebook and workflow names ---------------------------------------------------------
 
 
-def test_panels_claims_and_figure_names(tables, tmp_path, monkeypatch):
+def test_panels_draw_and_claims_pass(tables, tmp_path, monkeypatch):
+    from mdmsched import claims
     from mdmsched.plots import ccl
-    from mdmsched.reports import Claims
 
     saved = []
     monkeypatch.setattr(ccl, "save_figure", lambda fig, name, folder: saved.append(name))
-    claims = Claims()
     for panel in ccl.FIGURES:
-        readable = getattr(ccl, panel)(tables, tmp_path, claims)
+        readable = getattr(ccl, panel)(tables, tmp_path)
         assert readable is not None and len(readable)
         matplotlib.pyplot.close("all")
     assert sorted(saved) == sorted(name for names in ccl.FIGURES.values() for name in names)
-    failed = claims.table()[claims.table()["pass"] == "FAIL"]
-    assert failed.empty, failed.to_string()
+    verdicts = claims.write_claims("ccl_report", {name: tables / f"{name}.csv" for name in TINY}, tmp_path / "claims.csv")
+    assert verdicts.claim.is_unique and set(verdicts.status) <= {"PASS", "INFO"}, verdicts[verdicts.status == "FAIL"].to_string()
+    assert claims.read_claims(tmp_path / "claims.csv").equals(verdicts.astype(str))
+    # every claim is shown in the section of the experiment it reads
+    shown = {name for panel in ccl.FIGURES for name in claims.reading(verdicts, f"ccl_{panel}").claim}
+    assert shown == set(verdicts.claim)
+    assert not verdicts.apply(lambda row: row.str.contains("issue", case=False)).any().any()
+
+
+def _curve(label, n):
+    from mdmsched.experiments.ccl import CURVE_FAMILIES, family_curve
+
+    spec = next(spec for spec in CURVE_FAMILIES if spec["label"] == label)
+    return family_curve(spec, n, TINY["ccl_heuristics"]["enumeration_n"])[1]
 
 
 def test_notebook_and_workflow_list_every_panel():

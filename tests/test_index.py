@@ -1,14 +1,15 @@
-"""The replication index (mdmsched.index) and the claims it reads from executed notebooks."""
+"""The replication index (mdmsched.index) and the claims tables it reads (never an executed notebook)."""
 
 from __future__ import annotations
 
-import json
 import math
 
+import pandas as pd
 import pytest
 
 from mdmsched import index
-from mdmsched.reports import CLAIMS_ENV, Claims, notebook_claims
+from mdmsched.claims import COLUMNS
+from mdmsched.io import write_table
 
 HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 
@@ -51,33 +52,18 @@ def test_benchmarks_are_read_and_summarised_per_stage(tmp_path):
     assert experiment["max_seconds"] == 4.0 and experiment["max_rss_mb"] == 100.0 and experiment["cpu_seconds"] == 4.0
 
 
-def test_claims_recorded_through_the_environment(tmp_path, monkeypatch):
-    sink = tmp_path / "claims.jsonl"
-    monkeypatch.setenv(CLAIMS_ENV, str(sink))
-    claims = Claims()
-    assert claims.check("a claim", "the paper says", 1.5, True)
-    assert not claims.check("another", "x <= y", "2 > 1", [True, False])
-    rows = [json.loads(line) for line in sink.read_text().splitlines()]
-    assert rows == [
-        {"claim": "a claim", "paper": "the paper says", "measured": 1.5, "pass": "PASS"},
-        {"claim": "another", "paper": "x <= y", "measured": "2 > 1", "pass": "FAIL"},
-    ]
-    monkeypatch.delenv(CLAIMS_ENV)
-    Claims().check("not recorded", "", 0, True)
-    assert len(sink.read_text().splitlines()) == 2
-
-
 def test_build_index_links_every_figure_claim_and_table(tmp_path):
     reports_dir, figures_dir, tables_dir = tmp_path / "reports", tmp_path / "figures", tmp_path / "results" / "tables"
     for folder in (reports_dir, figures_dir, tables_dir):
         folder.mkdir(parents=True)
-    claims = [
-        {"claim": "Thm 4 | identity", "paper": "E KL = area", "measured": "1e-15", "pass": "PASS"},
-        {"claim": "bound <holds>", "paper": "KL <= TC", "measured": "0 violations", "pass": "FAIL"},
-    ]
+    claims_csv = tmp_path / "results" / "claims" / "ccl_report.csv"
+    write_table(pd.DataFrame([
+        {"claim": "Thm 4 | identity", "paper_reference": "CCL Thm 4", "statement": "E KL = area", "measured": "1e-15", "tolerance": "<= 1e-12", "status": "PASS"},
+        {"claim": "a measurement", "paper_reference": "CCL Sec. 1", "statement": "no claim", "measured": "2x", "tolerance": "", "status": "INFO"},
+        {"claim": "bound <holds>", "paper_reference": "CCL Thm 9", "statement": "KL <= eps", "measured": "3 violations", "tolerance": "none", "status": "FAIL"},
+    ], columns=COLUMNS), claims_csv)
     notebook = reports_dir / "ccl_report.ipynb"
-    notebook.write_text(json.dumps({"cells": [], "metadata": {"mdmsched": {"claims": claims}}, "nbformat": 4, "nbformat_minor": 5}))
-    assert notebook_claims(notebook) == claims
+    notebook.write_text("not read by the index")
     bench = tmp_path / "results" / "benchmarks" / "experiment"
     bench.mkdir(parents=True)
     (bench / "ccl_figure1.tsv").write_text(HEADER + "2.0\t0:00:02\t80\t0\t0\t0\t0\t0\t0\t1.0\n")
@@ -87,6 +73,7 @@ def test_build_index_links_every_figure_claim_and_table(tmp_path):
             "titles": {"ccl_identity": "Thm 4 identity on random laws"},
             "notebook": str(notebook),
             "html": str(reports_dir / "ccl_report.html"),
+            "claims": str(claims_csv),
             "figures": {
                 name: [str(figures_dir / f"{name}.{ext}") for ext in ("pdf", "png")]
                 for name in ("ccl_fig1_step_approximation", "ccl_identity")
@@ -97,15 +84,21 @@ def test_build_index_links_every_figure_claim_and_table(tmp_path):
             "category": "Lavenant-Zanella (2025)",
             "notebook": str(reports_dir / "lz_report.ipynb"),
             "html": str(reports_dir / "lz_report.html"),
+            "claims": str(tmp_path / "results" / "claims" / "lz_report.csv"),
             "figures": {},
             "tables": {},
         },
     }
     counts = index.build_index(reports, tmp_path / "results" / "benchmarks", reports_dir / "index.md", reports_dir / "index.html")
-    assert counts == {"reports": 2, "figures": 2, "claims": 2, "passed": 1, "jobs": 1, "stages": 1}
+    assert counts == {"reports": 2, "figures": 2, "claims": 3, "pass": 1, "fail": 1, "info": 1, "jobs": 1, "stages": 1}
     md = (reports_dir / "index.md").read_text()
     html = (reports_dir / "index.html").read_text()
-    assert "**1 of 2 claims pass**" in md
+    assert "**ccl_report: 1 PASS, 1 FAIL, 1 INFO; lz_report: 0 PASS, 0 FAIL, 0 INFO**" in md
+    # FAILs first, with the measured reason and the tolerance, above the tables and in the claims table
+    assert "- ccl_report: bound <holds> (CCL Thm 9): 3 violations; tolerance none" in md
+    rows = [line for line in md.splitlines() if line.startswith("| ") and line.endswith("** |")]
+    assert [row.rsplit("**", 2)[1] for row in rows] == ["FAIL", "PASS", "INFO"]
+    assert "[../results/claims/ccl_report.csv](../results/claims/ccl_report.csv)" in md
     assert "[ccl_fig1_step_approximation.pdf](../figures/ccl_fig1_step_approximation.pdf)" in md
     assert "CCL Figure 1: step approximation" in md and "Thm 4 identity on random laws" in md
     assert "Thm 4 \\| identity" in md  # table cells escape the pipe

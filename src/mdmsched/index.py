@@ -4,7 +4,9 @@
 
 - the workflow's report specs (report -> category, experiments, figures; ``REPORTS`` in
   ``workflow/rules/common.smk``),
-- the executed report notebooks (their claims rows, recorded by :class:`mdmsched.reports.Claims`),
+- the claims tables the workflow writes per report (``results/claims/<report>.csv``, by
+  :func:`mdmsched.claims.write_claims`: claim, paper reference, statement, measured, tolerance,
+  PASS | FAIL | INFO); executed notebooks are linked, never read,
 - the Snakemake benchmark files (``results/benchmarks/<stage>/<job>.tsv``: wall time, CPU time, peak
   memory of every job), summarised per stage.
 
@@ -20,8 +22,8 @@ import os
 import re
 from pathlib import Path
 
+from .claims import FAIL, INFO, PASS, read_claims
 from .io import atomic_path
-from .reports import notebook_claims
 
 __all__ = ["figure_label", "read_benchmarks", "stage_summary", "build_index"]
 
@@ -119,11 +121,24 @@ def _link(path, start) -> str:
     return Path(os.path.relpath(Path(path).resolve(), Path(start).resolve())).as_posix()
 
 
+def _read_claims(path) -> list[dict]:
+    """The rows of a report's claims CSV, FAILs first (then PASS, then INFO), [] if not written yet."""
+    if not path or not Path(path).exists():
+        return []
+    rows = read_claims(path).to_dict("records")
+    order = {FAIL: 0, PASS: 1, INFO: 2}
+    return sorted(rows, key=lambda row: order.get(row["status"], 3))
+
+
+def _tally(claims) -> dict:
+    return {status: sum(row["status"] == status for row in claims) for status in (PASS, FAIL, INFO)}
+
+
 def _collect(reports: dict, start) -> list[dict]:
     sections = []
     for name, spec in reports.items():
         notebook = Path(spec["notebook"])
-        claims = notebook_claims(notebook) if notebook.exists() else []
+        claims = _read_claims(spec.get("claims"))
         titles = spec.get("titles") or {}
         figures = []
         for figure, files in spec.get("figures", {}).items():
@@ -139,25 +154,35 @@ def _collect(reports: dict, start) -> list[dict]:
                 "figures": figures,
                 "tables": tables,
                 "claims": claims,
-                "passed": sum(claim.get("pass") == "PASS" for claim in claims),
+                "claims_csv": _link(spec["claims"], start) if spec.get("claims") else None,
+                **{key.lower(): value for key, value in _tally(claims).items()},
             }
         )
     return sections
+
+
+def _headline(sections) -> str:
+    """PASS / FAIL / INFO counts per report, reports with a FAIL first."""
+    ordered = sorted(sections, key=lambda section: -section["fail"])
+    return "; ".join(f"{s['name']}: {s['pass']} PASS, {s['fail']} FAIL, {s['info']} INFO" for s in ordered)
 
 
 def _markdown(title, sections, stages, jobs) -> str:
     def cell(text) -> str:
         return str(text).replace("|", "\\|").replace("\n", " ")
 
-    n_claims = sum(len(section["claims"]) for section in sections)
-    n_passed = sum(section["passed"] for section in sections)
-    lines = [f"# {title}", "", f"**{n_passed} of {n_claims} claims pass** across {len(sections)} reports.", ""]
-    lines += ["| report | paper | claims | figures | tables |", "|---|---|---|---|---|"]
+    lines = [f"# {title}", "", f"**{_headline(sections)}** across {len(sections)} reports (INFO rows state no claim).", ""]
+    lines += ["| report | paper | PASS | FAIL | INFO | figures | tables |", "|---|---|---|---|---|---|---|"]
     for section in sections:
         lines.append(
             f"| [{section['name']}]({section['html']}) | {cell(section['category'])} | "
-            f"{section['passed']} of {len(section['claims'])} pass | {len(section['figures'])} | {len(section['tables'])} |"
+            f"{section['pass']} | {section['fail']} | {section['info']} | {len(section['figures'])} | {len(section['tables'])} |"
         )
+    failures = [(section, c) for section in sections for c in section["claims"] if c["status"] == FAIL]
+    if failures:
+        lines += ["", "**Failing claims**", ""]
+        lines += [f"- {cell(s['name'])}: {cell(c['claim'])} ({cell(c['paper_reference'])}): {cell(c['measured'])}; tolerance {cell(c['tolerance'])}"
+                  for s, c in failures]
     for section in sections:
         lines += ["", f"## {cell(section['category'])}: [{section['name']}]({section['html']})", ""]
         lines += [f"Executed notebook: [{section['notebook']}]({section['notebook']})", ""]
@@ -169,9 +194,10 @@ def _markdown(title, sections, stages, jobs) -> str:
             ]
             lines.append("")
         if section["claims"]:
-            lines += ["| claim | paper | measured | result |", "|---|---|---|---|"]
+            lines += [f"Claims: [{section['claims_csv']}]({section['claims_csv']})", ""]
+            lines += ["| claim | paper | statement | measured | tolerance | result |", "|---|---|---|---|---|---|"]
             lines += [
-                f"| {cell(c.get('claim', ''))} | {cell(c.get('paper', ''))} | {cell(c.get('measured', ''))} | **{c.get('pass', '')}** |"
+                f"| {cell(c['claim'])} | {cell(c['paper_reference'])} | {cell(c['statement'])} | {cell(c['measured'])} | {cell(c['tolerance'])} | **{c['status']}** |"
                 for c in section["claims"]
             ]
             lines.append("")
@@ -197,29 +223,34 @@ body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; 
 table { border-collapse: collapse; margin: 0.8rem 0; }
 th, td { border: 1px solid #ccc; padding: 0.3rem 0.6rem; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
-.PASS { color: #176b1d; font-weight: bold; } .FAIL { color: #b00020; font-weight: bold; }
+.PASS { color: #176b1d; font-weight: bold; } .FAIL { color: #b00020; font-weight: bold; } .INFO { color: #555; font-weight: bold; }
 img { max-width: 16rem; border: 1px solid #ddd; }
 """
 
 
 def _html(title, sections, stages, jobs) -> str:
     e = html.escape
-    n_claims = sum(len(section["claims"]) for section in sections)
-    n_passed = sum(section["passed"] for section in sections)
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{e(title)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{e(title)}</h1>",
-        f"<p><strong>{n_passed} of {n_claims} claims pass</strong> across {len(sections)} reports.</p>",
-        "<table><tr><th>report</th><th>paper</th><th>claims</th><th>figures</th><th>tables</th></tr>",
+        f"<p><strong>{e(_headline(sections))}</strong> across {len(sections)} reports (INFO rows state no claim).</p>",
+        "<table><tr><th>report</th><th>paper</th><th>PASS</th><th>FAIL</th><th>INFO</th><th>figures</th><th>tables</th></tr>",
     ]
     for s in sections:
         out.append(
             f'<tr><td><a href="{e(s["html"])}">{e(s["name"])}</a></td><td>{e(s["category"])}</td>'
-            f'<td>{s["passed"]} of {len(s["claims"])} pass</td><td>{len(s["figures"])}</td><td>{len(s["tables"])}</td></tr>'
+            f'<td class="PASS">{s["pass"]}</td><td class="FAIL">{s["fail"]}</td><td class="INFO">{s["info"]}</td>'
+            f'<td>{len(s["figures"])}</td><td>{len(s["tables"])}</td></tr>'
         )
     out.append("</table>")
+    failures = [(s, c) for s in sections for c in s["claims"] if c["status"] == FAIL]
+    if failures:
+        out.append("<p><strong>Failing claims</strong></p><ul>")
+        out += [f'<li class="FAIL">{e(s["name"])}: {e(c["claim"])} ({e(c["paper_reference"])}): {e(c["measured"])}; tolerance {e(c["tolerance"])}</li>'
+                for s, c in failures]
+        out.append("</ul>")
     for s in sections:
         out.append(f'<h2>{e(s["category"])}: <a href="{e(s["html"])}">{e(s["name"])}</a></h2>')
         out.append(f'<p>Executed notebook: <a href="{e(s["notebook"])}">{e(s["notebook"])}</a></p>')
@@ -232,12 +263,13 @@ def _html(title, sections, stages, jobs) -> str:
                 out.append(f'<tr><td>{e(f["label"])}</td><td>{files}</td><td>{preview}</td></tr>')
             out.append("</table>")
         if s["claims"]:
-            out.append("<table><tr><th>claim</th><th>paper</th><th>measured</th><th>result</th></tr>")
+            out.append(f'<p>Claims: <a href="{e(s["claims_csv"])}">{e(s["claims_csv"])}</a></p>')
+            out.append("<table><tr><th>claim</th><th>paper</th><th>statement</th><th>measured</th><th>tolerance</th><th>result</th></tr>")
             for c in s["claims"]:
-                result = str(c.get("pass", ""))
+                result = c["status"]
                 out.append(
-                    f'<tr><td>{e(str(c.get("claim", "")))}</td><td>{e(str(c.get("paper", "")))}</td>'
-                    f'<td>{e(str(c.get("measured", "")))}</td><td class="{e(result)}">{e(result)}</td></tr>'
+                    f'<tr><td>{e(c["claim"])}</td><td>{e(c["paper_reference"])}</td><td>{e(c["statement"])}</td>'
+                    f'<td>{e(c["measured"])}</td><td>{e(c["tolerance"])}</td><td class="{e(result)}">{e(result)}</td></tr>'
                 )
             out.append("</table>")
         if s["tables"]:
@@ -266,10 +298,11 @@ def _html(title, sections, stages, jobs) -> str:
 
 def build_index(reports: dict, benchmarks_dir, out_md, out_html, title: str = "mdmsched: replication index") -> dict:
     """Write the index as Markdown and HTML (atomically); returns the counts it shows (reports,
-    figures, claims, claims passed, benchmarked jobs, stages). ``reports`` maps a report name to
-    ``notebook`` and ``html`` (its executed notebook and HTML), ``figures`` (figure name -> its files),
+    figures, claims, PASS, FAIL, INFO, benchmarked jobs, stages). ``reports`` maps a report name to
+    ``notebook`` and ``html`` (its executed notebook and HTML, linked), ``claims`` (its claims CSV,
+    read), ``figures`` (figure name -> its files),
     ``tables`` (experiment name -> its CSV), ``category`` (the paper) and optionally ``titles`` (figure
-    name -> label; default :func:`figure_label`). The claims come from the executed notebooks."""
+    name -> label; default :func:`figure_label`). Claims are listed FAILs first."""
     start = Path(out_md).parent
     if Path(out_html).parent.resolve() != start.resolve():
         raise ValueError(f"index files must share a folder (links are relative): {out_md}, {out_html}")
@@ -284,7 +317,9 @@ def build_index(reports: dict, benchmarks_dir, out_md, out_html, title: str = "m
         "reports": len(sections),
         "figures": sum(len(s["figures"]) for s in sections),
         "claims": sum(len(s["claims"]) for s in sections),
-        "passed": sum(s["passed"] for s in sections),
+        "pass": sum(s["pass"] for s in sections),
+        "fail": sum(s["fail"] for s in sections),
+        "info": sum(s["info"] for s in sections),
         "jobs": len(jobs),
         "stages": len(stages),
     }

@@ -95,6 +95,10 @@ def experiment_table(name):
     return f"{RESULTS}/tables/{name}.csv"
 
 
+def claims_table(report):
+    return f"{RESULTS}/claims/{report}.csv"
+
+
 def report_outputs(report):
     return {
         "notebook": f"{REPORTS_DIR}/{report}.ipynb",
@@ -105,6 +109,7 @@ def report_outputs(report):
 def all_targets():
     targets = [experiment_table(name) for name in config["experiments"]]
     for report, spec in REPORTS.items():
+        targets.append(claims_table(report))
         targets += list(report_outputs(report).values())
         targets += [f"{FIGURES_DIR}/{figure}.{ext}" for figure in spec["figures"] for ext in ("pdf", "png")]
     return targets

@@ -19,6 +19,7 @@ rule index:
                 "category": spec["category"],
                 "titles": spec.get("titles", {}),
                 **report_outputs(name),
+                "claims": claims_table(name),
                 "figures": {
                     figure: [f"{FIGURES_DIR}/{figure}.{ext}" for ext in ("pdf", "png")] for figure in spec["figures"]
                 },

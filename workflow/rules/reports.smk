@@ -8,6 +8,7 @@ for report_name, report_spec in REPORTS.items():
             f"render_{report_name}"
         input:
             tables=[experiment_table(name) for name in report_spec["experiments"]],
+            claims=claims_table(report_name),
             extra=report_spec.get("inputs", []),
             notebook=f"notebooks/{report_name}.ipynb",
         output:
@@ -28,6 +29,7 @@ for report_name, report_spec in REPORTS.items():
                 "tables_dir": f"{RESULTS}/tables",
                 "figures_dir": FIGURES_DIR,
                 "results_dir": RESULTS,
+                "claims_csv": claims_table(report_name),
                 "figures": report_spec["figures"],
                 **report_spec.get("parameters", {}),
             },
