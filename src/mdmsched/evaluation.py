@@ -164,8 +164,14 @@ number the tables report, so a step count and its error never disagree by roundi
     source = z if built_from is None else information.check_curve(built_from)
     if len(source) != n:
         raise ValueError(f"built_from has {len(source)} entries, z has {n}")
+    # Thm 4 in O(k) from prefix sums, sum_j Z_j - sum_i s_i Z_{N_{i-1}+1}, screens each k; it differs
+    # from the O(n) sum of expected_kl by rounding only (< slack), so a k it rejects has error > eps
+    # and a k it admits is decided by expected_kl itself: the answer is exactly the full scan's
+    total, slack = float(np.sum(z)), 1e-9 * max(1.0, float(np.abs(z).max()) * n)
     for k in range(1, n + 1):
-        if expected_kl(z, build(name, source, k, **params)) <= eps:
+        sizes = build(name, source, k, **params)
+        starts = np.concatenate([[0], np.cumsum(sizes[:-1])])
+        if total - float(np.dot(sizes, z[starts])) <= eps + slack and expected_kl(z, sizes) <= eps:
             return k
     return n
 
