@@ -16,7 +16,7 @@ Modules register their claims on import (one per report); :func:`load` imports t
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -77,8 +77,12 @@ class Claim:
     breaks: Callable[[dict], dict] | None = None
 
     def breaking(self, tamper: Callable[[dict], dict]):
-        """Decorator: register ``tamper`` (tables -> tampered tables) as the case that must FAIL."""
-        CLAIMS[self.id] = replace(self, breaks=tamper)
+        """Decorator: register ``tamper`` (tables -> tampered tables) as the case that must FAIL. The
+        record itself is updated (it is the registry's entry), so module-level names see it too."""
+        if self.breaks is not None:
+            raise ValueError(f"claim {self.id!r} already has a breaking case")
+        object.__setattr__(self, "breaks", tamper)
+        CLAIMS[self.id] = self
         return tamper
 
     def __call__(self, tables: Tables) -> Verdict:
