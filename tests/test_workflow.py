@@ -222,9 +222,10 @@ def test_deleted_output_reruns_only_its_job_and_what_depends_on_it(smoke_run, tm
     planned = job_blocks(snakemake(workdir, "--configfile", "config/smoke.yaml", "--dry-run").stdout)
     experiments = [block.get("wildcards") for block in planned if block["rule"] == "experiment"]
     assert experiments == [f"experiment={name}"], f"planned experiments: {experiments}"
-    for block in planned:  # the table, the reports that read it, the index
-        assert block["rule"] in {"experiment", "index", "all"} or block["rule"].startswith("render_"), block["rule"]
+    for block in planned:  # the table, the claims and reports that read it, the index
+        assert block["rule"] in {"experiment", "claims", "index", "all"} or block["rule"].startswith("render_"), block["rule"]
     assert any(block["rule"].startswith("render_") for block in planned) and any(b["rule"] == "index" for b in planned)
+    assert any(block["rule"] == "claims" for block in planned)
 
 
 def test_failing_rule_leaves_no_partial_output(smoke_run):
