@@ -12,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mdmsched import schedules as S
+from mdmsched.distributions import make_family
+from mdmsched.evaluation import steps_to_reach
 from mdmsched.error import expected_kl, thm9_step_bound
 from mdmsched.information import dtc_from_curve, tc_from_curve
 
@@ -347,3 +349,16 @@ def test_every_registry_schedule_returns_positive_integers_summing_to_n():
 def test_bad_input_raises_value_errors_naming_the_parameter(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_optimal_path_and_errors_match_optimal_schedule():
+    z = make_family("mixture", n=10).information_curve()
+    path = S.optimal_path(z, range(1, 11))
+    for k, (sizes, value) in path.items():
+        reference, best = S.optimal_schedule(z, k)
+        assert np.array_equal(sizes, reference) and value == pytest.approx(best, abs=1e-13)
+    errors = S.optimal_errors(z, 10)
+    assert np.all(np.diff(errors) <= 1e-13) and errors[-1] == pytest.approx(0, abs=1e-12)
+    eps = 0.05
+    k = steps_to_reach(z, eps, "optimal")
+    assert errors[k - 1] <= eps < errors[k - 2]

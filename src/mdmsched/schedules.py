@@ -253,31 +253,72 @@ def dp_layer(previous: np.ndarray, prefix: np.ndarray, z: np.ndarray, steps: int
     return best, argbest
 
 
-def optimal_schedule(z, k: int):
-    """Best k-step schedule for the information curve Z (CCL Eq. 1: minimum of the Thm 4 error).
-
-    Exact dynamic programme over revealed counts in O(k n log n) (divide and conquer on the Monge
-    block cost). Returns (sizes, error). The optimum need not be unique; ties go to the smaller
-    earlier block.
-    """
-    z = information.check_curve(z)
+def _optimal_layers(z: np.ndarray, k_max: int):
+    """Yield (k, F_k(n), DP parents of layers 1..k) for k = 1..k_max: layer k of the DP of CCL Eq. 1
+    holds F_k(N), the best Thm 4 error of revealing N tokens in k steps."""
     n = len(z)
-    _check_n_k(n, k)
     prefix = np.concatenate([[0.0], np.cumsum(z)])  # prefix[N] = Z_1 + ... + Z_N
     z_next = np.concatenate([z, [z[-1]]])  # z_next[N'] = Z_{N'+1}
     previous = np.full(n + 1, np.inf)
     previous[0] = 0.0
     parents = []
-    for steps in range(1, k + 1):
+    for steps in range(1, min(int(k_max), n) + 1):
         previous, argbest = dp_layer(previous, prefix, z_next, steps, n)
         parents.append(argbest)
+        yield steps, max(float(previous[n]), 0.0), parents
+
+
+def _backtrack(z: np.ndarray, parents) -> tuple[np.ndarray, float]:
+    """The sizes the DP parents describe, and their Thm 4 error summed directly (no prefix-sum
+    cancellation: k = n gives exactly 0)."""
+    n = len(z)
     counts = [n]
     for argbest in reversed(parents):
         counts.append(int(argbest[counts[-1]]))
     sizes = validate_sizes(np.diff(counts[::-1]), n)
-    # report the Thm 4 sum of the returned sizes itself (no prefix-sum cancellation: k = n gives 0)
     starts = np.repeat(np.asarray(counts[::-1][:-1]), sizes)
     return sizes, float(np.sum(z - z[starts]))
+
+
+def optimal_path(z, ks) -> dict:
+    """The DP-optimal schedule and its error for every k in ``ks``: {k: (sizes int64, error nats)}
+    (CCL Eq. 1), from one pass of max(ks) DP layers. Ks outside 1..n raise ValueError."""
+    z = information.check_curve(z)
+    n = len(z)
+    wanted = sorted({int(k) for k in ks})
+    for k in wanted:
+        _check_n_k(n, k)
+    out = {}
+    if not wanted:
+        return out
+    for steps, _, parents in _optimal_layers(z, wanted[-1]):
+        if steps in wanted:
+            out[steps] = _backtrack(z, parents)
+    return out
+
+
+def optimal_errors(z, k_max: int, stop_at: float | None = None) -> np.ndarray:
+    """Optimal k-step expected KL (nats) for k = 1..k_max, float64 (fewer entries if the error falls
+    to ``stop_at`` first): the DP values F_k(n) of CCL Eq. 1."""
+    z = information.check_curve(z)
+    values = []
+    for _, value, _ in _optimal_layers(z, k_max):
+        values.append(value)
+        if stop_at is not None and value <= stop_at:
+            break
+    return np.array(values)
+
+
+def optimal_schedule(z, k: int):
+    """Best k-step schedule for the information curve Z (CCL Eq. 1: minimum of the Thm 4 error).
+
+    Exact dynamic programme over revealed counts in O(k n log n) (divide and conquer on the Monge
+    block cost, :func:`dp_layer`). Returns (sizes, error in nats). The optimum need not be unique;
+    ties go to the smaller earlier block.
+    """
+    z = information.check_curve(z)
+    _check_n_k(len(z), k)
+    return optimal_path(z, [k])[k]
 
 
 def sqrt_rule(n: int, k: int, profile) -> np.ndarray:

@@ -1,8 +1,8 @@
 """Experiments for Chen, Cong, Li (COLT 2026): one tidy table per claim (nats throughout).
 
 Families are given as *specs*, dicts ``{"label": ..., "family": <name>, **params}`` resolved by
-:func:`family_curve`: the name is a closed-form curve of :data:`mdmsched.evaluation.CURVES` or a
-family of :data:`mdmsched.distributions.FAMILIES`. Optional keys: ``"n"`` (a fixed length),
+:func:`family_curve`: the name is a law of :data:`mdmsched.distributions.FAMILIES` and its curve
+comes from :func:`mdmsched.distributions.curve`. Optional keys: ``"n"`` (a fixed length),
 ``"enumerate": true`` (exact curve by enumeration: length capped at the experiment's
 ``enumeration_n``), ``"dim_fraction"`` (code dimension as a fraction of n), ``"q": "prime"`` (the
 smallest prime > n, for Reed-Solomon codes), ``"eps"`` (a per-family target error), ``"q_alphabet"``
@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .. import distributions, error, evaluation, information, sampler, schedules
+from ..finite_field import next_prime_above
 from . import experiment
 
 # --- family specs -------------------------------------------------------------------------------
@@ -49,13 +50,6 @@ _DIMENSION_PARAMETER = {"subspace": "d", "reed_solomon": "k", "code_lift": "k", 
 _SPEC_KEYS = ("label", "n", "enumerate", "dim_fraction", "codim", "eps", "q_alphabet", "prefix")
 
 
-def _next_prime(n: int) -> int:
-    candidate = n + 1
-    while any(candidate % d == 0 for d in range(2, int(candidate**0.5) + 1)):
-        candidate += 1
-    return candidate
-
-
 def resolve_spec(spec: dict, n: int, enumeration_n: int | None = None):
     """(label, family name, length, curve parameters, alphabet size) of a family spec at length n."""
     spec = dict(spec)
@@ -65,7 +59,7 @@ def resolve_spec(spec: dict, n: int, enumeration_n: int | None = None):
         length = min(length, int(enumeration_n))
     params = {key: value for key, value in spec.items() if key not in _SPEC_KEYS + ("family",)}
     if params.get("q") == "prime":
-        params["q"] = _next_prime(length)
+        params["q"] = next_prime_above(length)
     if "dim_fraction" in spec:
         params[_DIMENSION_PARAMETER[name]] = max(1, min(length - 1, round(spec["dim_fraction"] * length)))
     if "codim" in spec:
@@ -79,7 +73,7 @@ def resolve_spec(spec: dict, n: int, enumeration_n: int | None = None):
 def family_curve(spec: dict, n: int, enumeration_n: int | None = None):
     """(label, exact information curve Z_1..Z_length in nats, alphabet size) of a family spec."""
     label, name, length, params, q = resolve_spec(spec, n, enumeration_n)
-    return label, evaluation.curve(name, length, **params), q
+    return label, distributions.curve(name, length, **params), q
 
 
 def _curves_over_n(spec: dict, ns):
@@ -146,7 +140,7 @@ def _identity_family(name: str, n: int, seed: int) -> distributions.Family:
         "all_equal": lambda: distributions.AllEqual(n, 3),
         "parity": lambda: distributions.parity(n, 2, seed=seed),
         "subspace": lambda: distributions.random_subspace(n, max(1, n // 2), 3, seed=seed),
-        "reed_solomon": lambda: distributions.reed_solomon(n, max(1, n // 2), _next_prime(max(n, 4)), seed=seed),
+        "reed_solomon": lambda: distributions.reed_solomon(n, max(1, n // 2), next_prime_above(max(n, 4)), seed=seed),
         "mixture": lambda: distributions.make_family("mixture", n=n, q=2, components=3, seed=seed),
         "markov": lambda: distributions.MarkovChain.symmetric(n, 3, 0.8),
         "beta_bernoulli": lambda: distributions.BetaBernoulli(n, 0.5, 0.5),
@@ -161,19 +155,20 @@ def _monte_carlo_family(name: str, n: int, seed: int):
     """Larger laws for the Monte Carlo check: (family with its exact oracle, exact curve)."""
     if name == "markov":
         family = distributions.MarkovChain.symmetric(n, 2, 0.9)
-        return family, evaluation.markov_curve(family)
+        return family, family.information_curve()
     if name == "beta_bernoulli":
-        return distributions.BetaBernoulli(n), evaluation.beta_bernoulli_curve(n)
+        family = distributions.BetaBernoulli(n)
+        return family, family.information_curve()
     if name == "parity":
         family = distributions.parity(n, 2, seed=seed)
         return family, family.information_curve()
     if name == "reed_solomon":
-        family = distributions.reed_solomon(n, n // 2, _next_prime(n), seed=seed)
+        family = distributions.reed_solomon(n, n // 2, next_prime_above(n), seed=seed)
         return family, family.information_curve()
     if name == "code_lift":
-        q = _next_prime(n)
+        q = next_prime_above(n)
         family = distributions.make_family("code_lift", n=n, k=n // 3, q=q, stay=0.9, seed=seed)
-        return family, evaluation.curve("code_lift", n, k=n // 3, q=q, stay=0.9)
+        return family, distributions.curve("code_lift", n, k=n // 3, q=q, stay=0.9)
     if name == "all_equal":
         family = distributions.AllEqual(n, 4)
         return family, family.information_curve()
@@ -420,12 +415,12 @@ def code_lift(seed: int = 0, n: int = 12, q: int = 13, stay: float = 0.9, steps=
     optimum on Z^{up k} with K and K + 1 steps (knowing k); on ``mc_dimensions`` also Monte Carlo with
     the paired oracle and the share of outputs outside the code."""
     chain = distributions.MarkovChain.symmetric(n, 2, stay)
-    z = evaluation.markov_curve(chain)
+    z = chain.information_curve()
     mc_dimensions = tuple(mc_dimensions) if mc_dimensions is not None else tuple(sorted({max(1, n // 4), n // 2, max(1, 3 * n // 4)}))
     rows = []
     for k in range(1, n):
         family = distributions.make_family("code_lift", n=n, k=k, q=q, stay=stay, seed=seed + k)
-        lifted = z + evaluation.mds_curve(n, k, q)
+        lifted = z + distributions.mds_curve(n, k, q)
         enumerated = family.information_curve()
         rows += [
             {"kind": "curve", "k": k, "j": j + 1, "z": z[j], "z_up": lifted[j], "z_family": enumerated[j]} for j in range(n)
@@ -476,7 +471,7 @@ def appendix_e(seed: int = 0, ns=(1024, 4096, 16384), eps=(0.05, 0.1, 0.2), k_fa
             z = distributions.appendix_e_curve(int(n), float(target))
             base = {"n": int(n), "eps": float(target), "log_n": math.log(n), **_curve_labels(z)}
             k_max = min(int(n), math.ceil(k_factor * math.log(n) / target))
-            for k, value in enumerate(evaluation.optimal_errors(z, k_max), start=1):
+            for k, value in enumerate(schedules.optimal_errors(z, k_max), start=1):
                 rows.append({**base, "kind": "optimal", "schedule": "optimal", "k": k, "expected_kl": value})
             for name in ("tc", "dtc"):
                 sizes = evaluation.build_for_eps(name, z, float(target))
