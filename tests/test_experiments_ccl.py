@@ -58,7 +58,6 @@ def test_analysis_helpers():
     assert evaluation.li_cai_steps(100, 0.0, 0.0, 0.1) == 1
     fit = evaluation.fit_log_law([16, 64, 256], 3 + 2 * np.log([16, 64, 256]))
     assert fit["slope"] == pytest.approx(2) and fit["intercept"] == pytest.approx(3) and fit["r2"] == pytest.approx(1)
-    assert np.array_equal(evaluation.thm9_schedule("tc", 10, 0.5, 0.0), [10])  # C = 0: zeta = 1, one shot
 
 
 # --- experiments ---------------------------------------------------------------------------------

@@ -362,3 +362,26 @@ def test_optimal_path_and_errors_match_optimal_schedule():
     eps = 0.05
     k = steps_to_reach(z, eps, "optimal")
     assert errors[k - 1] <= eps < errors[k - 2]
+
+
+def test_registry_records_say_how_to_build_each_schedule():
+    """Every record's kind and needs are enough to build it: callers never branch on names."""
+    z = np.concatenate([[0.0], np.cumsum(np.linspace(1.0, 0.1, 29))])  # a concave curve, n = 30
+    for name, entry in S.SCHEDULES.items():
+        assert entry.kind in ("steps", "target", "fixed") and entry.needs in (None, "curve", "tc", "dtc", "limit")
+        assert entry.label and entry.colour and entry.marker and entry.reference
+        params = {"steps": {"k": 5}, "target": {"eps": 0.5}, "fixed": {}}[entry.kind]
+        if entry.needs == "limit":
+            params["g"] = lambda u: 1.0 + 0 * u
+        sizes = S.schedule(name, 30, z=z, **params)  # z is offered; only the schedules needing it read it
+        assert sizes.sum() == 30
+        if entry.kind == "steps":
+            assert len(sizes) == 5, name
+    # TC / DTC come from z unless an (upper) estimate is given
+    assert np.array_equal(S.schedule("tc", 30, z=z, eps=0.5), S.schedule("tc", 30, eps=0.5, tc=tc_from_curve(z)))
+    assert np.array_equal(S.schedule("dtc", 30, z=z, eps=0.5), S.schedule("dtc", 30, eps=0.5, dtc=dtc_from_curve(z)))
+    assert S.names(kind="target") == ("tc", "dtc", "austin_cor34", "austin_thm10")
+    assert set(S.names(needs="curve")) == {"sqrt", "optimal"}
+    assert S.style("optimal") == {"color": "black", "marker": "*", "label": "DP optimum (Eq. 1)"}
+    with pytest.raises(ValueError, match="needs the information curve"):
+        S.schedule("optimal", 30, k=3)

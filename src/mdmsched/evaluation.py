@@ -1,8 +1,8 @@
 """Evaluate many schedules on one information curve (exact, by CCL Thm 4).
 
-Schedules that take a number of steps k (uniform, cosine, log-linear, polynomial, geometric, the
-DP optimum and the LZ square-root rules) are built for each k by :func:`build`; schedules driven by a
-target error (TC, DTC, Austin) are built by :func:`build_for_eps`.
+Schedules of kind "steps" (uniform, cosine, log-linear, polynomial, geometric, the DP optimum and
+the LZ square-root rule) are built for each k by :func:`build`; schedules of kind "target" (TC, DTC,
+Austin) by :func:`build_for_eps`; both come from the registry :data:`mdmsched.schedules.SCHEDULES`.
 
 Also here, the small analysis helpers of both papers' experiments: inverting the Li-Cai bound into
 a step count, fitting an O(log n) law, ratios to the optimum. The DP optimum lives in
@@ -24,7 +24,6 @@ __all__ = [
     "EPS_SCHEDULES",
     "build",
     "build_for_eps",
-    "thm9_schedule",
     "evaluate",
     "evaluate_for_eps",
     "steps_to_reach",
@@ -35,42 +34,25 @@ __all__ = [
     "ratio_to_optimal",
 ]
 
-K_SCHEDULES = ("uniform", "cosine", "loglinear", "polynomial", "geometric", "sqrt", "optimal")
-EPS_SCHEDULES = ("tc", "dtc", "austin_cor34", "austin_thm10")
+# the schedules a user can build for a number of steps, and those built for a target error
+K_SCHEDULES = schedules.names(kind="steps", needs=(None, "curve"))
+EPS_SCHEDULES = schedules.names(kind="target")
 
 
 def build(name: str, z, k: int, **params) -> np.ndarray:
     """A k-step schedule ``name`` for the curve z (curve-aware schedules read z, others ignore it)."""
-    n = len(z)
-    if name in ("optimal", "sqrt"):
-        return schedules.schedule(name, n, k=k, z=np.asarray(z), **params)
-    return schedules.schedule(name, n, k=k, **params)
-
-
-def thm9_schedule(name: str, n: int, eps: float, c: float) -> np.ndarray:
-    """CCL Thm 9 schedule ``"tc"`` or ``"dtc"`` for the upper estimate c (of TC or DTC).
-
-    With c = 0 (a product law), zeta = 1 + ceil(0 / eps) = 1 and the recursion N_1 = floor(n / 1)
-    reveals everything at once: the one-shot schedule, which is then exact (handled here too, as
-    the first core constructors divided by log(1 / (1 - 1/zeta)) = inf in that case).
-    """
-    if name not in ("tc", "dtc"):
-        raise ValueError(f"thm9_schedule builds 'tc' or 'dtc', got {name!r}")
-    if eps > 0 and c == 0:
-        return schedules.one_shot(n)
-    return schedules.schedule(name, n, eps=eps, **{name: c})
+    return schedules.schedule(name, len(z), k=k, z=np.asarray(z), **params)
 
 
 def build_for_eps(name: str, z, eps: float, slack: float = 1.0) -> np.ndarray:
     """A schedule targeting error eps from the scalar it needs (TC or DTC of z, times ``slack`` >= 1,
     i.e. an upper estimate as CCL Thm 9 assumes)."""
-    n = len(z)
-    tc, dtc = information.tc_from_curve(z), information.dtc_from_curve(z)
-    if name in ("tc", "dtc"):
-        return thm9_schedule(name, n, eps, slack * (tc if name == "tc" else dtc))
-    if name in ("austin_cor34", "austin_thm10"):
-        return schedules.schedule(name, n, eps=eps, dtc=slack * dtc)
-    raise ValueError(f"unknown eps-driven schedule {name!r}; expected one of {EPS_SCHEDULES}")
+    needs = schedules.SCHEDULES[name].needs if name in schedules.SCHEDULES else None
+    if needs not in ("tc", "dtc"):
+        raise ValueError(f"unknown eps-driven schedule {name!r}; expected one of {EPS_SCHEDULES}")
+    z = information.check_curve(z)
+    c = information.tc_from_curve(z) if needs == "tc" else information.dtc_from_curve(z)
+    return schedules.schedule(name, len(z), eps=eps, **{needs: slack * c})
 
 
 def _row(labels, name, sizes, z, **extra):
@@ -111,7 +93,7 @@ def evaluate_for_eps(z, eps_values, names=EPS_SCHEDULES, slack: float = 1.0, **l
     tc, dtc = information.tc_from_curve(z), information.dtc_from_curve(z)
     rows = []
     for name in names:
-        c = slack * (tc if name == "tc" else dtc)
+        c = slack * (tc if schedules.SCHEDULES[name].needs == "tc" else dtc)
         for eps in eps_values:
             sizes = build_for_eps(name, z, float(eps), slack)
             rows.append(_row(labels, name, sizes, z, eps=float(eps), c=c, thm9_bound=error.thm9_step_bound(n, eps, c)))

@@ -1,7 +1,8 @@
 """Unmasking schedules: positive integer step sizes s_1..s_k with sum n.
 
-One registry, :data:`SCHEDULES`, maps a name to a constructor; :func:`schedule` builds any of them
-by name. Grid-based schedules (cosine, log-linear, polynomial, geometric, square-root rule) place
+One registry, :data:`SCHEDULES`, maps a name to a :class:`Schedule` record (constructor, kind, what
+it needs, plot style, paper result); :func:`schedule` builds any of them by name. The DP optimum of
+CCL Eq. 1 lives here too (:func:`optimal_schedule`, :func:`optimal_path`, :func:`optimal_errors`). Grid-based schedules (cosine, log-linear, polynomial, geometric, square-root rule) place
 the revealed counts N_1 < ... < N_k = n on a grid and repair collisions so every step reveals at
 least one token and exactly k steps are taken.
 """
@@ -9,6 +10,7 @@ least one token and exactly k steps are taken.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -17,11 +19,18 @@ from . import information
 
 __all__ = [
     "dp_layer",
+    "Schedule",
     "SCHEDULES",
+    "names",
+    "style",
     "schedule",
+    "optimal_path",
+    "optimal_errors",
     "validate_sizes",
     "sizes_from_counts",
     "counts_from_sizes",
+    "format_sizes",
+    "parse_sizes",
     "uniform",
     "cosine",
     "loglinear",
@@ -61,6 +70,16 @@ def _check_n_k(n, k=None):
         raise ValueError(f"n must be a positive integer, got {n!r}")
     if k is not None and (not isinstance(k, (int, np.integer)) or not 1 <= k <= n):
         raise ValueError(f"k (number of steps) must be an integer in 1..n={n}, got {k!r}")
+
+
+def format_sizes(sizes) -> str:
+    """A schedule as text in tables, e.g. "4-5-2-2" (the inverse of :func:`parse_sizes`)."""
+    return "-".join(str(int(size)) for size in sizes)
+
+
+def parse_sizes(text: str) -> np.ndarray:
+    """The int64 sizes of a schedule written by :func:`format_sizes`."""
+    return np.array([int(part) for part in str(text).split("-")], dtype=np.int64)
 
 
 def counts_from_sizes(sizes) -> np.ndarray:
@@ -373,11 +392,35 @@ def austin_thm10(n: int, eps: float, dtc: float) -> np.ndarray:
     return validate_sizes(np.concatenate([np.ones(k - 1, np.int64), uniform(tail, steps)]), n)
 
 
-def _needs_curve(builder):
+@dataclass(frozen=True)
+class Schedule:
+    """A registered schedule: its constructor and everything callers need to know about it.
+
+    ``kind``: "steps" (built for a number of steps ``k``), "target" (built for a target error
+    ``eps``) or "fixed" (neither). ``needs``: what it reads besides n: None, "curve" (the information
+    curve ``z``, or the profile), "tc" / "dtc" (an upper estimate of TC / DTC, nats) or "limit" (a
+    continuum profile ``g``). ``label``, ``colour``, ``marker``: how every plot draws it.
+    ``reference``: the paper result it implements."""
+
+    name: str
+    build: Callable[..., np.ndarray]
+    kind: str
+    needs: str | None
+    label: str
+    colour: str
+    marker: str
+    reference: str
+
+
+def _from_curve(builder):
+    """Adapt ``builder(n, k, profile)`` to take the curve z (or the profile) by keyword."""
+
     def build(n, k, z=None, profile=None):
         if z is None and profile is None:
             raise ValueError("this schedule needs the information curve: pass z=Z_1..Z_n (or profile=f)")
         if profile is None:
+            if len(z) != n:
+                raise ValueError(f"z must have n = {n} entries, got {len(z)}")
             profile = information.profile_from_curve(z)
         return builder(n, k, profile)
 
@@ -392,31 +435,62 @@ def _optimal(n: int, k: int, z=None):
     return optimal_schedule(z, k)[0]
 
 
-SCHEDULES: dict[str, Callable[..., np.ndarray]] = {
-    "uniform": uniform,
-    "cosine": cosine,
-    "loglinear": loglinear,
-    "polynomial": polynomial,
-    "geometric": geometric,
-    "tc": tc_schedule,
-    "dtc": dtc_schedule,
-    "optimal": _optimal,
-    "sqrt": _needs_curve(sqrt_rule),
-    "sqrt_continuum": sqrt_rule_continuum,
-    "austin_cor34": austin_cor34,
-    "austin_thm10": austin_thm10,
-    "one_shot": one_shot,
-    "autoregressive": autoregressive,
+SCHEDULES: dict[str, Schedule] = {
+    entry.name: entry
+    for entry in (
+        Schedule("uniform", uniform, "steps", None, "uniform", "tab:blue", "o", "LLaDA get_num_transfer_tokens"),
+        Schedule("cosine", cosine, "steps", None, "cosine", "tab:orange", "x", "MaskGIT / MD4 cosine"),
+        Schedule("loglinear", loglinear, "steps", None, "log-linear", "tab:green", "+", "MDLM log-linear"),
+        Schedule("polynomial", polynomial, "steps", None, "polynomial (p=2)", "tab:olive", "v", "MD4 polynomial"),
+        Schedule("geometric", geometric, "steps", None, "geometric", "tab:purple", "s", "LZ geometric (f ~ 1/l^2)"),
+        Schedule("sqrt", _from_curve(sqrt_rule), "steps", "curve", "LZ sqrt rule", "tab:brown", "^", "LZ square-root rule"),
+        Schedule("sqrt_continuum", sqrt_rule_continuum, "steps", "limit", "LZ continuum sqrt rule", "goldenrod", "d", "LZ continuum optimum"),
+        Schedule("optimal", _optimal, "steps", "curve", "DP optimum (Eq. 1)", "black", "*", "CCL Eq. 1"),
+        Schedule("tc", tc_schedule, "target", "tc", "TC schedule (Thm 9)", "tab:red", "D", "CCL Thm 9 (TC)"),
+        Schedule("dtc", dtc_schedule, "target", "dtc", "DTC schedule (Thm 9)", "tab:pink", "P", "CCL Thm 9 (DTC)"),
+        Schedule("austin_cor34", austin_cor34, "target", "dtc", "Austin Cor 34", "tab:gray", "h", "CCL Cor 34"),
+        Schedule("austin_thm10", austin_thm10, "target", "dtc", "Austin Thm 10", "tab:cyan", "p", "CCL Thm 10"),
+        Schedule("one_shot", one_shot, "fixed", None, "one shot", "0.3", "o", "CCL Thm 4 (k = 1: error = TC)"),
+        Schedule("autoregressive", autoregressive, "fixed", None, "one token per step", "0.6", ".", "exact sampling"),
+    )
 }
 
 
-def schedule(name: str, n: int, **params) -> np.ndarray:
-    """Build a schedule by registry name, e.g. ``schedule("cosine", 256, k=16)``,
-    ``schedule("tc", 1000, eps=1.0, tc=5.0)``, ``schedule("optimal", n, k=8, z=Z)``."""
+def names(kind: str | None = None, needs=...) -> tuple[str, ...]:
+    """Registered schedule names, optionally only those of a ``kind`` and/or with given ``needs``
+    (a value or a collection of values, None included)."""
+    wanted = needs if isinstance(needs, (tuple, list, set, frozenset)) else (needs,)
+    return tuple(
+        name
+        for name, entry in SCHEDULES.items()
+        if (kind is None or entry.kind == kind) and (needs is ... or entry.needs in wanted)
+    )
+
+
+def style(name: str) -> dict:
+    """Matplotlib keywords (color, marker, label) of a schedule, the same in every plot."""
+    entry = SCHEDULES[name]
+    return {"color": entry.colour, "marker": entry.marker, "label": entry.label}
+
+
+def schedule(name: str, n: int, *, z=None, **params) -> np.ndarray:
+    """Build a schedule by registry name (the one entry point), e.g. ``schedule("cosine", 256, k=16)``,
+    ``schedule("tc", 1000, eps=1.0, tc=5.0)``, ``schedule("optimal", n, k=8, z=Z)``.
+
+    ``z``, the information curve (nats), is context: schedules that need the curve read it, those
+    that need TC or DTC take it from z unless given (``tc=`` / ``dtc=``, an upper estimate as CCL
+    Thm 9 assumes), and the others ignore it. Returns int64 sizes summing to n. Raises ValueError for
+    an unknown name, missing or bad parameters."""
     if name not in SCHEDULES:
         raise ValueError(f"unknown schedule {name!r}; expected one of {sorted(SCHEDULES)}")
+    entry = SCHEDULES[name]
+    if entry.needs == "curve" and z is not None:
+        params.setdefault("z", z)
+    elif entry.needs in ("tc", "dtc") and entry.needs not in params and z is not None:
+        z = information.check_curve(z)
+        params[entry.needs] = information.tc_from_curve(z) if entry.needs == "tc" else information.dtc_from_curve(z)
     try:
-        sizes = SCHEDULES[name](n, **params)
+        sizes = entry.build(n, **params)
     except TypeError as error:
         raise ValueError(f"bad parameters {sorted(params)} for schedule {name!r}: {error}") from None
     return validate_sizes(sizes, n)

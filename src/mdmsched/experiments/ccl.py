@@ -89,10 +89,6 @@ def _rng(seed: int, *keys) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), *[int(k) for k in keys]]))
 
 
-def _sizes_label(sizes) -> str:
-    return "-".join(map(str, sizes))
-
-
 def _curve_labels(z) -> dict:
     return {"tc": information.tc_from_curve(z), "dtc": information.dtc_from_curve(z)}
 
@@ -116,7 +112,7 @@ def figure1(seed: int = 0, sizes=distributions.FIGURE1_SIZES, curve=None):
             pd.DataFrame(
                 {
                     "schedule": label,
-                    "sizes": "-".join(map(str, chosen)),
+                    "sizes": schedules.format_sizes(chosen),
                     "j": np.arange(1, len(z) + 1),
                     "z": z,
                     "block": block + 1,
@@ -189,9 +185,9 @@ def identity_schedules(z, rng: np.random.Generator) -> dict:
         out["geometric k=3"] = schedules.geometric(n, 3)
     tc, dtc = information.tc_from_curve(z), information.dtc_from_curve(z)
     if tc > 1e-9:
-        out["tc eps=TC"] = evaluation.thm9_schedule("tc", n, tc, tc)
+        out["tc eps=TC"] = schedules.schedule("tc", n, eps=tc, tc=tc)
     if dtc > 1e-9:
-        out["dtc eps=DTC"] = evaluation.thm9_schedule("dtc", n, dtc, dtc)
+        out["dtc eps=DTC"] = schedules.schedule("dtc", n, eps=dtc, dtc=dtc)
     for draw in range(2):
         k = int(rng.integers(2, n)) if n > 2 else 1
         cuts = np.sort(rng.choice(np.arange(1, n), size=k - 1, replace=False))
@@ -233,7 +229,7 @@ def identity(
                     "n": n,
                     "q": family.q,
                     "schedule": label,
-                    "sizes": _sizes_label(sizes),
+                    "sizes": schedules.format_sizes(sizes),
                     "k": len(sizes),
                     "theorem": error.expected_kl(z, sizes),
                     "bruteforce": cache[key][0],
@@ -255,7 +251,7 @@ def identity(
                     "n": family.n,
                     "q": family.q,
                     "schedule": label,
-                    "sizes": _sizes_label(sizes),
+                    "sizes": schedules.format_sizes(sizes),
                     "k": len(sizes),
                     "theorem": error.expected_kl(z, sizes),
                     "bruteforce": np.nan,
@@ -348,7 +344,7 @@ def rs_oblivious_schedules(n: int, uniform_steps=(2, 4, 8), grid_steps: int = 8)
     """Schedules built without knowing the code dimension: the Thm 9 schedules tuned on the uniform
     law (TC = DTC = 0: one shot), uniform with few steps, cosine and geometric grids, and the
     optimum for one fixed dimension n/2 (a guess)."""
-    out = {"thm9 tuned on uniform law (one shot)": evaluation.thm9_schedule("tc", n, 1.0, 0.0)}
+    out = {"thm9 tuned on uniform law (one shot)": schedules.schedule("tc", n, eps=1.0, tc=0.0)}
     for k in uniform_steps:
         if k <= n:
             out[f"uniform k={k}"] = schedules.uniform(n, k)
@@ -375,8 +371,8 @@ def rs_codes(seed: int = 0, n: int = 24, q: int = 29, samples: int = 400, unifor
         tc, dtc = information.tc_from_curve(z), information.dtc_from_curve(z)
         aware = {
             "optimal (d, n-d)": np.array([d, n - d]),
-            f"tc schedule, true TC, eps={eps:g}": evaluation.thm9_schedule("tc", n, eps, tc),
-            f"dtc schedule, true DTC, eps={eps:g}": evaluation.thm9_schedule("dtc", n, eps, dtc),
+            f"tc schedule, true TC, eps={eps:g}": schedules.schedule("tc", n, eps=eps, tc=tc),
+            f"dtc schedule, true DTC, eps={eps:g}": schedules.schedule("dtc", n, eps=eps, dtc=dtc),
         }
         for group, chosen in (("oblivious", oblivious), ("aware", aware)):
             for s, (label, sizes) in enumerate(chosen.items()):
@@ -392,7 +388,7 @@ def rs_codes(seed: int = 0, n: int = 24, q: int = 29, samples: int = 400, unifor
                         "dimension": d,
                         "group": group,
                         "schedule": label,
-                        "sizes": _sizes_label(sizes),
+                        "sizes": schedules.format_sizes(sizes),
                         "steps": len(sizes),
                         "expected_kl": exact,
                         "closed_form": math.log(q) * evaluation.next_boundary_error(sizes, d),
@@ -438,7 +434,7 @@ def code_lift(seed: int = 0, n: int = 12, q: int = 13, stay: float = 0.9, steps=
                     "k": k,
                     "K": steps_count,
                     "schedule": label,
-                    "sizes": _sizes_label(sizes),
+                    "sizes": schedules.format_sizes(sizes),
                     "steps": len(sizes),
                     "expected_kl": error.expected_kl(lifted, sizes),
                     "markov_part": error.expected_kl(z, sizes),
@@ -504,7 +500,7 @@ def sweep(seed: int = 0, n: int = 128, enumeration_n: int = 12, eps=(0.1,), fami
             tried += [("known", "tc", tc), ("known", "dtc", dtc)]
             rows = []
             for kind, name, c in tried:
-                sizes = evaluation.thm9_schedule(name, length, target, c)
+                sizes = schedules.schedule(name, length, eps=target, **{name: c})
                 rows.append({"kind": kind, "schedule": name, "c": c, "steps": len(sizes), "expected_kl": error.expected_kl(z, sizes)})
             table = pd.DataFrame(rows)
             table["reached"] = table.expected_kl <= target

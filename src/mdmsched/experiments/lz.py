@@ -23,7 +23,7 @@ from . import experiment
 __all__ = ["family_curve"]
 
 
-# Families of the profile and error-vs-K panels (item 7), with their parameters.
+# Families of the profile and error-vs-K panels (LZ Lemma 6), with their parameters.
 FAMILY_LABELS = {
     "markov": "Markov chain (q=2, stay 0.9)",
     "mixture": "mixture of 4 iid products (q=2)",
@@ -73,15 +73,11 @@ def family_curve(name: str, n: int) -> dict:
 # ----------------------------------------------------------------------------------------------
 
 
-def _sizes_label(sizes) -> str:
-    return "-".join(str(int(s)) for s in sizes)
-
-
 def _blocks_label(blocks) -> str:
     """'3-2-1', or '2 x 96' for many equal blocks."""
     if len(set(blocks)) == 1 and len(blocks) > 4:
         return f"{blocks[0]} x {len(blocks)}"
-    return _sizes_label(blocks)
+    return schedules.format_sizes(blocks)
 
 
 def _random_composition(n: int, rng: np.random.Generator, k: int | None = None) -> np.ndarray:
@@ -154,7 +150,7 @@ def _identity_families(seed: int) -> dict:
 
 @experiment("lz_identities")
 def identities(seed: int = 0, schedules_per_family: int = 3, bruteforce_limit: int = 1000, model_weight: float = 0.3, gaussian_n: int = 64):
-    """LZ decomposition and the LZ = CCL identity, exactly, on small laws (spec section 3).
+    """LZ decomposition and the LZ = CCL identity, exactly, on small laws (LZ Prop 2, Lemma 6).
 
     Per family and random schedule (seeded): CCL Thm 4 on the exact curve; LZ's form
     sum_k sum_l (a_k - l) f(l); the brute-force mean of KL(mu || nu^S) over every ordered partition
@@ -185,7 +181,7 @@ def identities(seed: int = 0, schedules_per_family: int = 3, bruteforce_limit: i
                 "family": name,
                 "n": n,
                 "q": family.q,
-                "sizes": _sizes_label(sizes),
+                "sizes": schedules.format_sizes(sizes),
                 "k": len(sizes),
                 "s_max": int(sizes.max()),
                 "curve_closed_vs_enumerated": float(np.abs(z_family - z).max()),
@@ -224,7 +220,7 @@ def identities(seed: int = 0, schedules_per_family: int = 3, bruteforce_limit: i
                 "family": "gaussian",
                 "n": gaussian_n,
                 "q": float("nan"),
-                "sizes": _sizes_label(sizes),
+                "sizes": schedules.format_sizes(sizes),
                 "k": len(sizes),
                 "s_max": int(sizes.max()),
                 "thm4": error.expected_kl(z, sizes),
@@ -237,7 +233,7 @@ def identities(seed: int = 0, schedules_per_family: int = 3, bruteforce_limit: i
 
 @experiment("lz_profiles")
 def profiles(seed: int = 0, n: int = 64, families=tuple(FAMILY_LABELS)):
-    """Item 7: the LZ information profile f(l) = Z_{l+1} - Z_l, l = 1..N-1, of each family, with
+    """LZ Lemma 6: the information profile f(l) = Z_{l+1} - Z_l, l = 1..N-1, of each family, with
     D = sum f = (TC + DTC) / N, TC and DTC (nats), from exact curves."""
     rows = []
     for name in families:
@@ -265,7 +261,7 @@ def profiles(seed: int = 0, n: int = 64, families=tuple(FAMILY_LABELS)):
 
 @experiment("lz_error_vs_k")
 def error_vs_k(seed: int = 0, n: int = 64, k_points: int = 12, families=tuple(FAMILY_LABELS), names=("uniform", "sqrt", "geometric", "optimal")):
-    """Item 7: E_fact (LZ form) versus K for constant, square-root-rule, geometric and DP-optimal
+    """LZ Lemma 6: E_fact versus K for constant, square-root-rule, geometric and DP-optimal
     schedules on each family, with LZ's bounds (s_max - 1) D (random order) and (N - K) ln q (any
     planner) and whether either is violated."""
     rows = []
@@ -312,7 +308,7 @@ def worst_case(
     exact_limit: int = 60_000,
     bruteforce_limit: int = 3000,
 ):
-    """Item 8: the block-copy law (each block a copy of one uniform symbol) under a deterministic
+    """LZ Prop 3 / Lemma 4: the block-copy law (each block a copy of one uniform symbol) under a deterministic
     planner that reveals each block in one step pays (N - K) ln q, LZ's worst case (exactly: the KL
     of the fixed-set law, by enumeration when q^N <= ``exact_limit``); the random-order planner with
     the same sizes pays CCL Thm 4 on the exact curve (and the brute-force mean over partitions when
@@ -358,7 +354,7 @@ DIMENSION_FREE_FAMILIES = ("markov", "mixture", "beta_bernoulli", "gaussian", "b
 
 @experiment("lz_dimension_free")
 def dimension_free(seed: int = 0, n_values=(16, 32, 64, 128, 256, 512, 1024, 2048, 4096), ratios=(2, 4, 8), families=DIMENSION_FREE_FAMILIES):
-    """Item 9: constant sizes s = N/K at fixed ratio N/K as N grows: E_fact against LZ's
+    """LZ Thm 7: constant sizes s = N/K at fixed ratio N/K as N grows: E_fact against LZ's
     dimension-free bound (N/K - 1) D (D = (TC + DTC)/N <= ln q), with equality for the all-equal law."""
     rows = []
     for family in families:
@@ -408,7 +404,7 @@ def scaling_limit(
     ratios=(4, 8),
     n_values=(256, 512, 1024, 2048),
 ):
-    """Item 10: LZ's continuum limits, with f(l) ~ g(l/N)/N.
+    """LZ Prop 13: the continuum limits, with f(l) ~ g(l/N)/N.
 
     Regime "A" (N/K -> infinity): K in ``k_values``, N = n_factor K^2; (K/N) E_fact -> D/2 for
     constant sizes and -> (int sqrt g)^2 / 2 for the square-root rule (discrete and continuum) and
@@ -477,7 +473,7 @@ def scaling_limit(
 
 @experiment("lz_optimal_path")
 def optimal_path(seed: int = 0, profiles=SCALING_PROFILES, n: int = 16384, k: int = 32, profile_points: int = 200, profile_n_values=(256, 4096, 65536)):
-    """Item 10: the DP-optimal revealed fraction a_k / N and the square-root rule's against LZ's
+    """LZ Prop 13: the DP-optimal revealed fraction a_k / N and the square-root rule's against LZ's
     alpha*(t) = G^{-1}(t G(1)) (kind "path"), and the rescaled profile N f(uN) of each law against its
     limit g(u) (kind "profile"), including the exchangeable Gaussian, whose N f(uN) -> 0 (no limit g)."""
     rows = []
@@ -508,7 +504,7 @@ GAUSSIAN_SCHEDULES = ("uniform", "geometric", "sqrt", "optimal")
 
 @experiment("lz_gaussian_errors")
 def gaussian_errors(seed: int = 0, rho: float = 1.0, n_values=(256, 1024), k_values=(8, 10, 20)):
-    """Item 11: E_fact of constant / geometric / square-root / DP schedules on the exchangeable
+    """LZ exchangeable Gaussian example: E_fact of constant / geometric / square-root / DP schedules on the exchangeable
     Gaussian, by LZ's closed-form block TC and by CCL Thm 4 on its closed-form curve."""
     rows = []
     for n in n_values:
@@ -526,7 +522,7 @@ def gaussian_errors(seed: int = 0, rho: float = 1.0, n_values=(256, 1024), k_val
                         "e_fact": gaussian.schedule_error(sizes),
                         "thm4": error.expected_kl(z, sizes),
                         "s_max": int(sizes.max()),
-                        "counts": _sizes_label(schedules.counts_from_sizes(sizes)[1:]),
+                        "counts": schedules.format_sizes(schedules.counts_from_sizes(sizes)[1:]),
                     }
                 )
     return pd.DataFrame(rows)
@@ -534,7 +530,7 @@ def gaussian_errors(seed: int = 0, rho: float = 1.0, n_values=(256, 1024), k_val
 
 @experiment("lz_gaussian_steps")
 def gaussian_steps(seed: int = 0, rho: float = 1.0, n_values=(16, 64, 256, 1024, 4096, 16384), eps: float = 0.1):
-    """Item 11: the smallest K with E_fact <= eps for each schedule versus N (exchangeable Gaussian),
+    """LZ exchangeable Gaussian example: the smallest K with E_fact <= eps for each schedule versus N (exchangeable Gaussian),
     with the error at K = log2(N + 1) (dyadic) for reference."""
     rows = []
     for n in n_values:
@@ -560,7 +556,7 @@ def gaussian_steps(seed: int = 0, rho: float = 1.0, n_values=(16, 64, 256, 1024,
 
 @experiment("lz_gaussian_dyadic")
 def gaussian_dyadic(seed: int = 0, rho: float = 1.0, k_values=tuple(range(2, 13))):
-    """Item 11: for rho = 1 and N = 2^K - 1 (and N = 2^K), is the DP optimum a_k = 2^k - 1? Compares
+    """LZ exchangeable Gaussian example: for rho = 1 and N = 2^K - 1 (and N = 2^K), is the DP optimum a_k = 2^k - 1? Compares
     the DP counts with the dyadic counts (a_K = N), their errors, and the smallest increase of the
     error when one dyadic a_k moves by +-1 (a strict local optimum when positive)."""
     rows = []
@@ -586,8 +582,8 @@ def gaussian_dyadic(seed: int = 0, rho: float = 1.0, k_values=tuple(range(2, 13)
                     "k": k,
                     "n": n,
                     "rho": rho,
-                    "dp_counts": _sizes_label(dp_counts),
-                    "dyadic_counts": _sizes_label(dyadic),
+                    "dp_counts": schedules.format_sizes(dp_counts),
+                    "dyadic_counts": schedules.format_sizes(dyadic),
                     "dp_is_dyadic": bool(np.array_equal(dp_counts, dyadic)),
                     "e_dp": gaussian.schedule_error(dp_sizes),
                     "e_dyadic": dyadic_error,

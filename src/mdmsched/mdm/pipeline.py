@@ -233,10 +233,6 @@ def _steps_table(name: str, z_estimated, z_true, eps_values) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _sizes_text(sizes) -> str:
-    return " ".join(str(int(s)) for s in sizes)
-
-
 def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: int,
                    threads: int | None = None) -> dict[str, pd.DataFrame]:
     """The report tables of one trained model (module doc); ``seed`` fixes every random choice."""
@@ -312,7 +308,7 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
     for entry in _schedule_set(estimate.information_curve, z_true, settings):
         sizes = entry.pop("sizes")
         row = {"model": name, **entry, "steps": len(sizes), "max_size": int(sizes.max()),
-               "sizes": _sizes_text(sizes)}
+               "sizes": schedules.format_sizes(sizes)}
         if family is not None:
             k = len(sizes)
             row["factorization_exact"] = expected_kl(z_true, sizes)  # CCL Thm 4

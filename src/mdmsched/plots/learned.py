@@ -15,6 +15,7 @@ from matplotlib.ticker import NullFormatter, ScalarFormatter
 import numpy as np
 import pandas as pd
 
+from .. import schedules
 from ..io import read_table
 from ..plotting import save_figure
 
@@ -23,17 +24,21 @@ SCHEDULE_TOLERANCE = 0.20  # issue: schedules from the estimated curve within 20
 # where the optimum's error is itself near 0 a ratio says nothing; differences below this pass too
 SCHEDULE_SLACK = 0.01  # nats
 TRAINING_MINUTES = 20.0  # issue: all default models trained within 20 minutes on 2 CPU cores
-STYLE = {
-    ("uniform", "none"): dict(color="tab:gray", marker="o", label="uniform"),
-    ("cosine", "none"): dict(color="tab:purple", marker="x", label="cosine"),
-    ("loglinear", "none"): dict(color="tab:brown", marker="+", label="log-linear"),
-    ("sqrt", "estimated"): dict(color="tab:green", marker="^", label="square-root rule (estimated curve)"),
-    ("sqrt", "true"): dict(color="tab:green", marker="^", ls="--", mfc="none", label="square-root rule (true curve)"),
-    ("optimal", "estimated"): dict(color="tab:blue", marker="D", label="DP optimum (estimated curve)"),
-    ("optimal", "true"): dict(color="tab:blue", marker="D", ls="--", mfc="none", label="DP optimum (true curve)"),
-    ("tc", "estimated"): dict(color="tab:red", marker="s", ls="none", label="TC schedule, Thm 9 (estimated TC)"),
-    ("dtc", "estimated"): dict(color="tab:orange", marker="s", ls="none", label="DTC schedule, Thm 9 (estimated DTC)"),
-}
+# (schedule, curve it was built from) drawn in the learned panels
+DRAWN = (("uniform", "none"), ("cosine", "none"), ("loglinear", "none"), ("sqrt", "estimated"), ("sqrt", "true"),
+         ("optimal", "estimated"), ("optimal", "true"), ("tc", "estimated"), ("dtc", "estimated"))
+
+
+def _style(name: str, source: str) -> dict:
+    """The schedule's registry style; built from the true curve: dashed, hollow; TC / DTC as points."""
+    style = schedules.style(name)
+    if source == "true":
+        style.update(ls="--", mfc="none", label=f"{style['label']} (true curve)")
+    elif source == "estimated":
+        style["label"] = f"{style['label']} (estimated {'curve' if name in ('sqrt', 'optimal') else name.upper()})"
+    if schedules.SCHEDULES[name].kind == "target":
+        style["ls"] = "none"
+    return style
 
 
 def load(tables_dir, models) -> dict[str, pd.DataFrame]:
@@ -138,7 +143,8 @@ def schedules(tables, figures_dir, claims):
     for column, model in enumerate(models):
         rows = table[table.model == model]
         top, bottom = axes[0, column], axes[1, column]
-        for (name, source), style in STYLE.items():
+        for name, source in DRAWN:
+            style = _style(name, source)
             part = rows[(rows.schedule == name) & (rows.curve == source)].sort_values("steps")
             measured = part.dropna(subset=["kl"])
             if len(measured):
@@ -206,7 +212,8 @@ def text(tables, figures_dir, claims, ks=(8, 16, 32, 64)):
     fig, axes = plt.subplots(1, len(models), figsize=(5.5 * len(models), 4), squeeze=False)
     for ax, model in zip(axes[0], models):
         rows = table[table.model == model]
-        for (name, source), style in STYLE.items():
+        for name, source in DRAWN:
+            style = _style(name, source)
             part = rows[(rows.schedule == name) & (rows.curve == source)].sort_values("steps")
             if len(part):
                 ax.errorbar(part.steps, part.gap_bits_per_char, yerr=2 * part.gap_bits_per_char_se,

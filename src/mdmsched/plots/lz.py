@@ -10,16 +10,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .. import schedules
 from ..io import read_table
 from ..plotting import save_figure
 
-SCHEDULE_STYLE = {
-    "uniform": dict(color="tab:gray", marker="o", label="constant (uniform)"),
-    "sqrt": dict(color="tab:green", marker="^", label="square-root rule (discrete)"),
-    "sqrt_continuum": dict(color="tab:olive", marker="v", label="square-root rule (continuum)"),
-    "geometric": dict(color="tab:orange", marker="s", label="geometric"),
-    "optimal": dict(color="tab:blue", marker="D", label="DP optimum"),
-}
 EXACT = 1e-12  # tolerance of exact identities (nats)
 
 
@@ -163,7 +157,7 @@ def error_vs_k(tables_dir, figures_dir, claims):
     for ax, family in zip(axes, families):
         rows = table[table.family == family]
         for name, group in rows.groupby("schedule", sort=False):
-            style = SCHEDULE_STYLE[name]
+            style = schedules.style(name)
             ax.plot(group.k, np.maximum(group.e_fact, floor * 1.5), ms=4, lw=1.3, **style)
             zero = group[group.e_fact <= floor]
             ax.plot(zero.k, np.full(len(zero), floor * 1.5), ls="none", marker=style["marker"], ms=7, mfc="white", color=style["color"])
@@ -371,7 +365,7 @@ def scaling_limit(tables_dir, figures_dir, claims):
         target = "D / 2" if names == ["uniform"] else "(int sqrt g)^2 / 2"
         ax.set(xlabel="K (N = %d K^2)" % int(a.n.iloc[0] / a.k.iloc[0] ** 2), ylabel=f"(K/N) E_fact / [{target}]")
         _plain_log_ticks(ax, ks)
-        ax.set_title(f"N/K -> inf: {SCHEDULE_STYLE[names[0]]['label']}", fontsize=10)
+        ax.set_title(f"N/K -> inf: {schedules.SCHEDULES[names[0]].label}", fontsize=10)
     for col, names in enumerate((["uniform"], ["optimal"], ["sqrt", "sqrt_continuum"])):
         ax = axes[1, col]
         for (profile, ratio), rows in b[b.schedule.isin(names)].groupby(["profile", "ratio"], sort=False):
@@ -383,7 +377,7 @@ def scaling_limit(tables_dir, figures_dir, claims):
         target = {"uniform": "(c-1) D/2", "optimal": "integer-size optimum", "sqrt": "floor/ceil mix of c G(1)/sqrt g"}[names[0]]
         ax.set(xlabel="N (N/K = c fixed)", ylabel=f"E_fact / [{target}]")
         _plain_log_ticks(ax, ns)
-        ax.set_title(f"N/K = c: {SCHEDULE_STYLE[names[0]]['label']}", fontsize=10)
+        ax.set_title(f"N/K = c: {schedules.SCHEDULES[names[0]].label}", fontsize=10)
     axes[0, 0].legend(fontsize=7)
     axes[1, 0].legend(fontsize=6.5, ncol=2)
     fig.suptitle("LZ continuum limits: measured / predicted (exact E_fact; f(l) ~ g(l/N)/N)", y=1.0)
@@ -448,7 +442,7 @@ def optimal_path(tables_dir, figures_dir, claims):
     for ax, profile in zip(axes[1], profiles):
         rows = paths[paths.profile == profile]
         for name, group in rows.groupby("schedule", sort=False):
-            style = SCHEDULE_STYLE[name]
+            style = schedules.style(name)
             ax.plot(group.x, group.value - group.reference, marker=style["marker"], color=style["color"], ms=3, lw=1, label=style["label"])
         ax.axhline(0, color="k", lw=0.8)
         ax.set(xlabel="t = k / K", ylabel="a_k / N - alpha*(k/K)")
@@ -458,7 +452,7 @@ def optimal_path(tables_dir, figures_dir, claims):
         t = np.linspace(0, 1, 401)
         ax.plot(reference.x, reference.reference, color="k", lw=1.5, label="alpha*(t) = G^-1(t G(1))")
         for name, group in rows.groupby("schedule", sort=False):
-            style = SCHEDULE_STYLE[name]
+            style = schedules.style(name)
             ax.plot(group.x, group.value, ls="none", marker=style["marker"], color=style["color"], ms=4, mfc="none" if name == "sqrt" else None, label=style["label"])
         ax.plot(t, t, color="0.6", ls=":", lw=1, label="constant sizes")
         ax.set(ylabel="revealed fraction a_k / N")
@@ -537,7 +531,7 @@ def gaussian(tables_dir, figures_dir, claims):
     ax = axes[0]
     for name, rows in errors.groupby("schedule", sort=False):
         for n, group in rows.groupby("n"):
-            style = dict(SCHEDULE_STYLE[name])
+            style = schedules.style(name)
             label = style.pop("label") + f", N = {n}"
             ax.plot(group.k, group.e_fact, ls="-" if n == errors.n.min() else "--", ms=5, label=label, **style)
     ax.set(xlabel="steps K", ylabel="E_fact (nats)", yscale="log", title="Exchangeable Gaussian (rho = %g)" % errors.rho.iloc[0])
@@ -545,7 +539,7 @@ def gaussian(tables_dir, figures_dir, claims):
     ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     ax = axes[1]
     for name, rows in steps.groupby("schedule", sort=False):
-        ax.plot(rows.n, rows.k_min, ms=5, **SCHEDULE_STYLE[name])
+        ax.plot(rows.n, rows.k_min, ms=5, **schedules.style(name))
     ns = np.sort(steps.n.unique())
     ax.plot(ns, np.log2(ns), color="k", ls=":", lw=1, label="log2 N")
     ax.plot(ns, np.log(ns) ** 2 / (4 * steps.eps.iloc[0]), color="k", ls="--", lw=1, label="(ln N)^2 / (4 eps)")
