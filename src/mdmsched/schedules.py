@@ -23,6 +23,7 @@ __all__ = [
     "sizes_from_counts",
     "counts_from_sizes",
     "uniform",
+    "balanced",
     "cosine",
     "loglinear",
     "polynomial",
@@ -82,11 +83,26 @@ def sizes_from_counts(counts, n: int) -> np.ndarray:
 
 
 def uniform(n: int, k: int) -> np.ndarray:
-    """LLaDA-style constant sizes: floor(n/k) each, the remainder added to the first steps."""
+    """Constant sizes as LLM samplers implement them: floor(n/k) each, the remainder n mod k added to
+    the *first* steps (LLaDA's ``get_num_transfer_tokens``, diffusers' ``BlockRefinementScheduler``).
+    When k does not divide n the larger steps all come first, e.g. uniform(64, 43) = [2] * 21 + [1] * 22;
+    :func:`balanced` spreads them evenly instead."""
     _check_n_k(n, k)
     sizes = np.full(k, n // k, dtype=np.int64)
     sizes[: n % k] += 1
     return sizes
+
+
+def balanced(n: int, k: int) -> np.ndarray:
+    """Constant sizes as LZ's statements mean them: the revealed counts a_i = round(i n / k) nearest
+    to the constant path a(t) = n t, so the sizes differ by at most one and the n mod k larger steps
+    are spread evenly (ties rounded up). Equals
+    :func:`uniform` when k divides n. E.g. balanced(64, 43) = [1, 2, 1, 2, ..., 1]: on the
+    exchangeable Gaussian (rho = 1) it errs 0.092 nats, uniform(64, 43) 0.220 (CCL Thm 4)."""
+    _check_n_k(n, k)
+    i = np.arange(k + 1, dtype=np.int64)
+    counts = (2 * i * n + k) // (2 * k)  # floor(i n / k + 1/2), exact in integers
+    return np.diff(counts)
 
 
 def cosine(n: int, k: int) -> np.ndarray:
@@ -353,6 +369,7 @@ def _optimal(n: int, k: int, z=None):
 
 SCHEDULES: dict[str, Callable[..., np.ndarray]] = {
     "uniform": uniform,
+    "balanced": balanced,
     "cosine": cosine,
     "loglinear": loglinear,
     "polynomial": polynomial,
