@@ -29,7 +29,7 @@ def _table(tables_dir, name) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------------
-# Section 3: the decomposition and LZ form = CCL Thm 4
+# The decomposition (LZ Prop. 2) and the LZ form = CCL Thm 4 (LZ Lemma 6)
 # ------------------------------------------------------------------------------------------------
 
 
@@ -67,7 +67,7 @@ def identities(tables_dir, figures_dir):
 
 
 # ------------------------------------------------------------------------------------------------
-# Item 7: profiles, E_fact versus K, bounds
+# Profiles, E_fact versus K, the bounds (LZ Thm 7, Prop. 3)
 # ------------------------------------------------------------------------------------------------
 
 
@@ -137,7 +137,7 @@ def error_vs_k(tables_dir, figures_dir):
 
 
 # ------------------------------------------------------------------------------------------------
-# Item 8: worst case, deterministic versus random planner
+# Worst case, deterministic versus random planner (LZ Lemma 4)
 # ------------------------------------------------------------------------------------------------
 
 
@@ -176,7 +176,7 @@ def worst_case_table(tables_dir) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------------
-# Item 9: dimension-free bound
+# Dimension-free bound (LZ Thm 7)
 # ------------------------------------------------------------------------------------------------
 
 
@@ -208,7 +208,7 @@ def dimension_free(tables_dir, figures_dir):
 
 
 # ------------------------------------------------------------------------------------------------
-# Item 10: scaling limit
+# Continuum limit and the square-root rule (LZ Sec. 5, Prop. 13)
 # ------------------------------------------------------------------------------------------------
 
 PROFILE_COLORS = {"flat": "tab:gray", "power": "tab:purple", "exp": "tab:brown", "markov": "tab:blue", "block_copy": "tab:orange"}
@@ -327,7 +327,7 @@ def optimal_path(tables_dir, figures_dir):
 
 
 # ------------------------------------------------------------------------------------------------
-# Item 11: exchangeable Gaussian
+# Exchangeable Gaussian (LZ App. A)
 # ------------------------------------------------------------------------------------------------
 
 
