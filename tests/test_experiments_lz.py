@@ -102,10 +102,8 @@ def test_gaussian_dyadic_optimum_and_errors():
 
 
 def test_report_panels_on_small_tables(tmp_path):
-    """Every panel runs on smoke-size tables, saves its figures, and the claims come out as expected
-    (the one FAIL is the spec's K = O(log N) statement for f ~ c/l^2)."""
+    """Every panel draws from small tables and saves its figures (the verdicts: test_claims_lz)."""
     from mdmsched.plots import lz as panels
-    from mdmsched.reports import Claims
 
     tables, figures = tmp_path / "tables", tmp_path / "figures"
     params = {
@@ -122,14 +120,10 @@ def test_report_panels_on_small_tables(tmp_path):
     }
     for name, settings in params.items():
         run_experiment(name, settings, out=tables / f"{name}.csv")
-    claims = Claims()
     for panel in (panels.identities, panels.profiles, panels.error_vs_k, panels.worst_case, panels.dimension_free, panels.scaling_limit, panels.optimal_path, panels.gaussian):
-        panel(tables, figures, claims)
+        panel(tables, figures)
     matplotlib.pyplot.close("all")
     saved = sorted(path.stem for path in figures.glob("*.png"))
     assert saved == sorted(["lz_identities", "lz_profiles", "lz_error_vs_k", "lz_worst_case", "lz_dimension_free", "lz_scaling_limit", "lz_optimal_path", "lz_limit_profiles", "lz_gaussian"])
-    failed = [row["claim"] for row in claims.rows if row["pass"] == "FAIL"]
-    assert failed == ["K = O(log N) steps suffice for bounded error (f ~ c/l^2)"]
-    assert len(claims.rows) == 24
     for name in ("gaussian_table", "gaussian_steps_table", "worst_case_table", "scaling_table"):
         assert len(getattr(panels, name)(tables)) > 0

@@ -249,6 +249,40 @@ def test_uniform_cosine_polynomial_geometric_formulas():
     assert list(S.geometric(6, 6)) == [1] * 6
 
 
+def test_uniform_puts_the_remainder_first():
+    """LLaDA's get_num_transfer_tokens / diffusers' BlockRefinementScheduler convention."""
+    assert list(S.uniform(64, 43)) == [2] * 21 + [1] * 22
+
+
+@given(n=st.integers(1, 400), data=st.data())
+def test_balanced_sizes_are_as_equal_as_possible_and_spread_evenly(n, data):
+    k = data.draw(st.integers(1, n))
+    sizes = S.balanced(n, k)
+    assert len(sizes) == k and sizes.sum() == n and sizes.min() >= 1
+    assert set(sizes.tolist()) <= {n // k, -(-n // k)}  # differ by at most one
+    counts = S.counts_from_sizes(sizes)
+    # spread evenly: every run of consecutive steps reveals its share (j - i) n / k to within one token
+    i, j = np.triu_indices(k + 1, 1)
+    assert np.abs((counts[j] - counts[i]) - (j - i) * n / k).max() < 1
+    # and the revealed counts are the integers nearest to the constant path i n / k
+    assert np.abs(counts - np.arange(k + 1) * n / k).max() <= 0.5
+    if n % k == 0:
+        assert list(sizes) == list(S.uniform(n, k))
+
+
+def test_balanced_versus_remainder_first_on_the_exchangeable_gaussian():
+    """uniform(64, 43) starts with 21 steps of two tokens, where the profile f(l) ~ 1/(2 l^2) is
+    largest; the balanced schedule alternates 1, 2 and pays less than half (CCL Thm 4)."""
+    from mdmsched.distributions import ExchangeableGaussian
+
+    z = ExchangeableGaussian(64, 1.0).information_curve()
+    assert list(S.balanced(64, 43)) == [1, 2] * 21 + [1]
+    assert list(S.balanced(10, 4)) == [3, 2, 3, 2]
+    assert expected_kl(z, S.uniform(64, 43)) == pytest.approx(0.21998, abs=5e-5)
+    assert expected_kl(z, S.balanced(64, 43)) == pytest.approx(0.09240, abs=5e-5)
+    assert list(S.schedule("balanced", 64, k=43)) == list(S.balanced(64, 43))
+
+
 def test_loglinear_bernoulli_variant():
     sizes = S.loglinear(200, 16, bernoulli=True, seed=3)
     assert sizes.sum() == 200 and len(sizes) <= 16
@@ -280,6 +314,7 @@ def registry_calls(n, k, rng):
     eps = float(10 ** rng.uniform(-2, 1))
     return {
         "uniform": ({"k": k}, k),
+        "balanced": ({"k": k}, k),
         "cosine": ({"k": k}, k),
         "loglinear": ({"k": k}, k),
         "polynomial": ({"k": k, "power": float(rng.choice([0.5, 1.0, 2.0, 3.0]))}, k),

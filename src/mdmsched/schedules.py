@@ -32,6 +32,7 @@ __all__ = [
     "format_sizes",
     "parse_sizes",
     "uniform",
+    "balanced",
     "cosine",
     "loglinear",
     "polynomial",
@@ -101,11 +102,26 @@ def sizes_from_counts(counts, n: int) -> np.ndarray:
 
 
 def uniform(n: int, k: int) -> np.ndarray:
-    """LLaDA-style constant sizes: floor(n/k) each, the remainder added to the first steps."""
+    """Constant sizes as LLM samplers implement them: floor(n/k) each, the remainder n mod k added to
+    the *first* steps (LLaDA's ``get_num_transfer_tokens``, diffusers' ``BlockRefinementScheduler``).
+    When k does not divide n the larger steps all come first, e.g. uniform(64, 43) = [2] * 21 + [1] * 22;
+    :func:`balanced` spreads them evenly instead."""
     _check_n_k(n, k)
     sizes = np.full(k, n // k, dtype=np.int64)
     sizes[: n % k] += 1
     return sizes
+
+
+def balanced(n: int, k: int) -> np.ndarray:
+    """Constant sizes as LZ's statements mean them: the revealed counts a_i = round(i n / k) nearest
+    to the constant path a(t) = n t, so the sizes differ by at most one and the n mod k larger steps
+    are spread evenly (ties rounded up). Equals
+    :func:`uniform` when k divides n. E.g. balanced(64, 43) = [1, 2, 1, 2, ..., 1]: on the
+    exchangeable Gaussian (rho = 1) it errs 0.092 nats, uniform(64, 43) 0.220 (CCL Thm 4)."""
+    _check_n_k(n, k)
+    i = np.arange(k + 1, dtype=np.int64)
+    counts = (2 * i * n + k) // (2 * k)  # floor(i n / k + 1/2), exact in integers
+    return np.diff(counts)
 
 
 def cosine(n: int, k: int) -> np.ndarray:
@@ -439,6 +455,7 @@ SCHEDULES: dict[str, Schedule] = {
     entry.name: entry
     for entry in (
         Schedule("uniform", uniform, "steps", None, "uniform", "tab:blue", "o", "LLaDA get_num_transfer_tokens"),
+        Schedule("balanced", balanced, "steps", None, "balanced (constant sizes)", "teal", "o", "LZ constant sizes"),
         Schedule("cosine", cosine, "steps", None, "cosine", "tab:orange", "x", "MaskGIT / MD4 cosine"),
         Schedule("loglinear", loglinear, "steps", None, "log-linear", "tab:green", "+", "MDLM log-linear"),
         Schedule("polynomial", polynomial, "steps", None, "polynomial (p=2)", "tab:olive", "v", "MD4 polynomial"),

@@ -5,6 +5,10 @@ a_0 = 0 < a_1 < .. < a_K = N, profile f(l) = H_{l-1} - H_l = Z_{l+1} - Z_l, D = 
 Every table is exact: closed-form or enumerated information curves (the families' own, through
 :func:`mdmsched.distributions.curve`), the LZ / CCL Thm 4 error formula, and exact fixed-set laws for
 small instances; continuum limits come from :mod:`mdmsched.limits`.
+
+LZ's "constant sizes" are :func:`mdmsched.schedules.balanced` (sizes as equal as possible, the larger
+ones spread evenly; schedule name ``balanced`` in the tables), not the remainder-first ``uniform``
+of LLM samplers, whose larger steps all come first where the profile is largest.
 """
 
 from __future__ import annotations
@@ -260,7 +264,7 @@ def profiles(seed: int = 0, n: int = 64, families=tuple(FAMILY_LABELS)):
 
 
 @experiment("lz_error_vs_k")
-def error_vs_k(seed: int = 0, n: int = 64, k_points: int = 12, families=tuple(FAMILY_LABELS), names=("uniform", "sqrt", "geometric", "optimal")):
+def error_vs_k(seed: int = 0, n: int = 64, k_points: int = 12, families=tuple(FAMILY_LABELS), names=("balanced", "sqrt", "geometric", "optimal")):
     """LZ Lemma 6: E_fact versus K for constant, square-root-rule, geometric and DP-optimal
     schedules on each family, with LZ's bounds (s_max - 1) D (random order) and (N - K) ln q (any
     planner) and whether either is violated."""
@@ -366,7 +370,7 @@ def dimension_free(seed: int = 0, n_values=(16, 32, 64, 128, 256, 512, 1024, 204
             for ratio in ratios:
                 if n % ratio or n // ratio < 1:
                     continue
-                sizes = schedules.uniform(n, n // ratio)
+                sizes = schedules.balanced(n, n // ratio)
                 e_fact = error.factorization_error(f, sizes)
                 rows.append(
                     {
@@ -386,7 +390,7 @@ def dimension_free(seed: int = 0, n_values=(16, 32, 64, 128, 256, 512, 1024, 204
 
 
 SCALING_PROFILES = ("flat", "power", "exp", "markov", "block_copy")
-SCALING_SCHEDULES = ("uniform", "sqrt", "sqrt_continuum", "optimal")
+SCALING_SCHEDULES = ("balanced", "sqrt", "sqrt_continuum", "optimal")
 
 
 def _scaling_schedule(name, z, k, g):
@@ -432,12 +436,12 @@ def scaling_limit(
                 e_fact = error.factorization_error(f, sizes)
                 if regime == "A":
                     measured = k / n * e_fact
-                    prediction = pred["D"] / 2 if name == "uniform" else pred["sqrt_integral"] ** 2 / 2
+                    prediction = pred["D"] / 2 if name == "balanced" else pred["sqrt_integral"] ** 2 / 2
                     real_formula = prediction
                 else:
                     measured = e_fact
                     real_formula = ratio / 2 * pred["sqrt_integral"] ** 2 - pred["D"] / 2
-                    if name == "uniform":
+                    if name == "balanced":
                         prediction = (ratio - 1) * pred["D"] / 2
                         real_formula = prediction
                     else:
@@ -499,7 +503,7 @@ def optimal_path(seed: int = 0, profiles=SCALING_PROFILES, n: int = 16384, k: in
     return pd.concat(rows, ignore_index=True)
 
 
-GAUSSIAN_SCHEDULES = ("uniform", "geometric", "sqrt", "optimal")
+GAUSSIAN_SCHEDULES = ("balanced", "geometric", "sqrt", "optimal")
 
 
 @experiment("lz_gaussian_errors")
