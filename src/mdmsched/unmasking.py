@@ -455,22 +455,144 @@ def kl_monte_carlo(family, rule, m: int, rng: np.random.Generator, sizes=None, o
     return {"kl": float(values.mean()), "kl_se": se, "steps": float(np.concatenate(steps).mean()), "m": int(m)}
 
 
-def importance_log_likelihood(oracle, x, rule, rng: np.random.Generator, sizes=None, paths: int = 64, mix: float = 0.5, **params):
-    """Estimate of log nu(x) for any rule (meant for sample-then-choose rules), each row of x:
-    returns (log_nu_hat float64 (m,), steps float64 (m,)).
+def _loses(probs, theta, rank_position, positions):
+    """L[r, k, i] = P_{c ~ p_i}(candidate of slot i ranks after (theta[r, k], rank_position[r, k])):
+    its snapped probability is below theta, or equal with a larger position index. ``probs`` (R, J, q)
+    and ``positions`` (R, J) of the slots; returns (R, K, J)."""
+    snapped = _snap(probs)[:, None, :, :]
+    th = theta[:, :, None, None]
+    later = positions[:, None, :, None] > rank_position[:, :, None, None]
+    lose = (snapped < th) | ((snapped == th) & later)
+    return (probs[:, None, :, :] * lose).sum(axis=-1)
 
-    Sequential importance sampling over the candidate draws: ``paths`` runs of the rule per row, in
-    which every masked candidate is drawn from r_i = mix * delta_{x_i} + (1 - mix) * p_i(. | x_S)
-    instead of p_i; a run weighs prod p_i(c_i) / r_i(c_i) over all candidates drawn, times the
-    indicator that every kept candidate equals x (the run produced x). The mean weight is an unbiased
-    estimate of nu(x); its log (log-mean-exp over the runs) is consistent as ``paths`` grows, biased
-    downward at finite ``paths`` (Jensen), so the KL estimate built from it is biased upward, by
-    O(variance / paths). ``steps``: mean oracle calls over the runs that produced x.
+
+def _masked_slots(probs, revealed, x, key=None):
+    """Gather the masked positions of each row into slots 0..m_max-1 (sorted by ``key`` descending,
+    ties by index; by index when key is None): (order (R, m), slot mask (R, m), probs (R, m, q),
+    x-probabilities (R, m))."""
+    n = revealed.shape[1]
+    score = np.where(revealed, -np.inf, 0.0 if key is None else _snap(key))
+    order = np.argsort(-score, axis=1, kind="stable")
+    m = int((~revealed).sum(axis=1).max())
+    order = order[:, :m]
+    slot = ~np.take_along_axis(revealed, order, axis=1)
+    rows = np.arange(len(order))[:, None]
+    slot_probs = probs[rows, order]
+    a = np.take_along_axis(slot_probs, x[rows, order][..., None], axis=-1)[..., 0]
+    return order, slot, slot_probs, np.where(slot, a, 0.0), n
+
+
+def _confidence_step(probs, revealed, x, size, rng):
+    """One exact step of the confidence rule restricted to the trajectories producing x: returns
+    (Z, chosen) with Z = sum_A P(kept set A, c_A = x_A) (float64 (R,)) and A drawn with probability
+    P(A, c_A = x_A) / Z (bool (R, n)). Decomposition by the weakest kept position a* (slot k in the
+    order of x-confidence): the other kept positions rank before it, every position not kept ranks
+    after it, independently across positions; a dynamic programme over the slots before k sums the
+    ways to pick the other s - 1. O(R m^2 s)."""
+    a_full = np.take_along_axis(probs, x[..., None], axis=-1)[..., 0]
+    order, slot, ps, a, n = _masked_slots(probs, revealed, x, key=a_full)
+    r_count, m = slot.shape
+    s = int(size)
+    theta = _snap(a)
+    lose = _loses(ps, theta, order, order)  # (R, k, i)
+    lose = np.where(slot[:, None, :], lose, 1.0)
+    idx = np.arange(m)
+    after = idx[None, :] > idx[:, None]  # (k, i)
+    p_after = np.prod(np.where(after[None], lose, 1.0), axis=2)  # (R, k)
+    forward = np.zeros((r_count, m, s))
+    forward[:, :, 0] = 1.0
+    for i in range(m):
+        updated = forward * lose[:, :, i, None]
+        updated[:, :, 1:] += forward[:, :, :-1] * a[:, i, None, None]
+        forward = np.where((idx > i)[None, :, None], updated, forward)
+    weights = np.where((idx[None, :] >= s - 1) & slot, a * p_after * forward[:, :, s - 1], 0.0)
+    total = weights.sum(axis=1)
+    cdf = np.cumsum(weights, axis=1)
+    u = rng.random(r_count) * total
+    k = np.minimum((u[:, None] >= cdf).sum(axis=1), m - 1)
+    every = np.arange(r_count)
+    chosen_slots = np.zeros((r_count, m), dtype=bool)
+    chosen_slots[every, k] = True
+    lose_k = lose[every, k]  # (R, i)
+    table = np.zeros((r_count, m + 1, s))
+    table[:, 0, 0] = 1.0
+    for i in range(m):
+        table[:, i + 1] = table[:, i] * lose_k[:, i, None]
+        table[:, i + 1, 1:] += table[:, i, :-1] * a[:, i, None]
+    need = np.full(r_count, s - 1)
+    for i in range(m - 1, -1, -1):
+        live = (i < k) & (need > 0)
+        if not live.any():
+            continue
+        t = np.maximum(need, 1)
+        numerator = table[every, i, t - 1] * a[:, i]
+        denominator = table[every, i + 1, t]
+        include = live & (rng.random(r_count) * denominator < numerator)
+        chosen_slots[include, i] = True
+        need -= include
+    chosen = np.zeros((r_count, n), dtype=bool)
+    np.put_along_axis(chosen, order, chosen_slots & slot, axis=1)
+    chosen &= (total > 0)[:, None]
+    return total, chosen
+
+
+def _threshold_step(probs, revealed, x, tau, rng):
+    """As :func:`_confidence_step` for the threshold rule: the kept set is every candidate above tau
+    (all must equal x there, every other candidate at most tau), or, when none is, the single best
+    candidate (every other ranks after it)."""
+    order, slot, ps, a, n = _masked_slots(probs, revealed, x)
+    r_count, m = slot.shape
+    a_snap = _snap(a)
+    below = np.where(slot, (ps * (_snap(ps) <= tau)).sum(axis=-1), 1.0)
+    high = slot & (a_snap > tau)
+    with_high = np.prod(below + np.where(high, a, 0.0), axis=1)
+    without = np.prod(below, axis=1)
+    term_set = np.maximum(with_high - without, 0.0)
+    lose = np.where(slot[:, None, :], _loses(ps, a_snap, order, order), 1.0)  # (R, a, j)
+    lose = np.where(np.eye(m, dtype=bool)[None], 1.0, lose)
+    term_single = np.where(slot & ~high, a * np.prod(lose, axis=2), 0.0)
+    total = term_set + term_single.sum(axis=1)
+    u = rng.random(r_count) * total
+    use_set = u < term_set
+    every = np.arange(r_count)
+    cdf = np.cumsum(term_single, axis=1)
+    single = np.minimum(((u - term_set)[:, None] >= cdf).sum(axis=1), m - 1)
+    chosen_slots = np.zeros((r_count, m), dtype=bool)
+    chosen_slots[every, single] = True
+    # a nonempty subset of the high slots, each in with rho = a / (a + below), given nonempty
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = np.where(high, a / (a + below), 0.0)
+    out_before = np.cumprod(np.concatenate([np.ones((r_count, 1)), 1 - rho[:, :-1]], axis=1), axis=1)
+    first_cdf = np.cumsum(rho * out_before, axis=1)
+    v = rng.random(r_count) * first_cdf[:, -1]
+    first = np.minimum((v[:, None] >= first_cdf).sum(axis=1), m - 1)
+    subset = (rng.random((r_count, m)) < rho) & (np.arange(m)[None, :] > first[:, None])
+    subset[every, first] = True
+    chosen_slots = np.where(use_set[:, None], subset & high, chosen_slots)
+    chosen = np.zeros((r_count, n), dtype=bool)
+    np.put_along_axis(chosen, order, chosen_slots & slot, axis=1)
+    chosen &= (total > 0)[:, None]
+    return total, chosen
+
+
+def importance_log_likelihood(oracle, x, rule, rng: np.random.Generator, sizes=None, paths: int = 8, **params):
+    """Estimate of log nu(x) of a sample-then-choose rule for each row of x: returns
+    (log_nu_hat float64 (m,), steps float64 (m,)).
+
+    Sequential importance sampling over the trajectories that produce x, with the locally exact
+    proposal: at each step the total probability Z_t = sum_A P(kept set A, kept candidates = x_A)
+    is computed exactly (candidates are independent given the state, so the event factorizes over
+    positions once the weakest kept position, or the threshold case, is fixed: an O(n^2 s) dynamic
+    programme for ``confidence``, closed form for ``threshold``) and A_t is drawn proportionally to
+    its term. prod_t Z_t is then an unbiased estimate of nu(x); the log-mean-exp over ``paths``
+    independent trajectories is a consistent estimate of log nu(x) (exact when the trajectory is
+    unique; biased downward by Jensen at finite ``paths`` otherwise, so the KL built from it is
+    biased upward). ``steps``: mean oracle calls over the trajectories.
     """
     rule = get_rule(rule)
-    _check_params(rule, params)
-    if not 0 < mix < 1:
-        raise ValueError(f"mix must be in (0, 1), got {mix!r}")
+    values = _check_params(rule, params)
+    if rule.kind != SAMPLE:
+        raise ValueError(f"rule {rule.name!r} is not sample-then-choose; use replay_log_likelihood")
     if paths < 1:
         raise ValueError(f"paths must be >= 1, got {paths!r}")
     x = np.asarray(x, dtype=np.int64)
@@ -481,33 +603,35 @@ def importance_log_likelihood(oracle, x, rule, rng: np.random.Generator, sizes=N
     revealed = np.zeros(xs.shape, dtype=bool)
     log_w = np.zeros(len(xs))
     steps = np.zeros(len(xs))
-    one_hot = np.eye(oracle.q)[xs]
     while not revealed.all():
         active = ~revealed.all(axis=1)
-        probs = np.asarray(oracle.conditional_marginals(xs, revealed), dtype=np.float64)
-        proposal = mix * one_hot + (1 - mix) * probs
-        candidates = _draw(proposal, rng)
-        size = _step_size(sizes, counts, revealed.sum(axis=1))
-        chosen = select(rule, probs, revealed, size, candidates=candidates, rng=rng, **params) & active[:, None]
-        p_c = np.take_along_axis(probs, candidates[..., None], axis=-1)[..., 0]
-        r_c = np.take_along_axis(proposal, candidates[..., None], axis=-1)[..., 0]
-        drawn = ~revealed & active[:, None]
+        rows = np.nonzero(active)[0]
+        probs = np.asarray(oracle.conditional_marginals(xs[rows], revealed[rows]), dtype=np.float64)
+        if rule.name == "confidence":
+            done = revealed[rows].sum(axis=1)
+            size = _step_size(sizes, counts, done)
+            total, chosen = np.zeros(len(rows)), np.zeros((len(rows), n), dtype=bool)
+            for value in np.unique(done):
+                part = done == value
+                total[part], chosen[part] = _confidence_step(probs[part], revealed[rows][part], xs[rows][part],
+                                                             size[part][0], rng)
+        else:
+            total, chosen = _threshold_step(probs, revealed[rows], xs[rows], values["tau"], rng)
         with np.errstate(divide="ignore"):
-            log_w += np.where(drawn, np.log(p_c) - np.log(r_c), 0.0).sum(axis=1)
-        log_w[(chosen & (candidates != xs)).any(axis=1)] = -np.inf
-        revealed |= chosen
-        steps += active
+            log_w[rows] += np.log(total)
+        dead = total <= 0
+        chosen[dead] = ~revealed[rows][dead]  # a zero-probability path: finish it (weight is 0)
+        revealed[rows] |= chosen
+        steps[rows] += 1
     log_w = log_w.reshape(m, paths)
     top = log_w.max(axis=1, keepdims=True)
     safe = np.where(np.isfinite(top), top, 0.0)
-    log_nu = (safe[:, 0] + np.log(np.exp(log_w - safe).mean(axis=1)))
-    ok = np.isfinite(log_w)
-    with np.errstate(invalid="ignore"):
-        mean_steps = np.where(ok.any(axis=1), (steps.reshape(m, paths) * ok).sum(axis=1) / np.maximum(ok.sum(axis=1), 1), np.nan)
-    return log_nu, mean_steps
+    with np.errstate(divide="ignore"):
+        log_nu = safe[:, 0] + np.log(np.exp(log_w - safe).mean(axis=1))
+    return log_nu, steps.reshape(m, paths).mean(axis=1)
 
 
-def kl_estimate(family, rule, m: int, rng: np.random.Generator, sizes=None, oracle=None, paths: int = 64, batch: int = 256, **params) -> dict:
+def kl_estimate(family, rule, m: int, rng: np.random.Generator, sizes=None, oracle=None, paths: int = 8, batch: int = 128, **params) -> dict:
     """KL(mu || nu) of any rule by Monte Carlo over x ~ mu (``family``): the unbiased replay estimate
     (:func:`kl_monte_carlo`) for choose-then-sample and reference rules, the consistent importance
     estimate (:func:`importance_log_likelihood`, ``paths`` runs per sample) for sample-then-choose
@@ -527,4 +651,4 @@ def kl_estimate(family, rule, m: int, rng: np.random.Generator, sizes=None, orac
     values = np.concatenate(values)
     se = float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else float("nan")
     return {"kl": float(values.mean()), "kl_se": se, "steps": float(np.nanmean(np.concatenate(steps))), "m": int(m),
-            "estimator": f"importance ({paths} runs, consistent)"}
+            "estimator": f"sequential importance sampling, exact step marginals, {paths} paths (consistent)"}

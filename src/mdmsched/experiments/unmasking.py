@@ -7,9 +7,11 @@ One table, ``unmasking_rules``, with a ``section`` column:
   step (KL against TC) and for the random rule against the mixture of CCL Thm 16 (max abs
   difference of the tables);
 * ``exact``: every rule and setting on every family at ``n_exact``: exact KL and TV, mean NFE;
-* ``mc_check``: the replay Monte Carlo estimate at ``n_exact`` beside its exact value (for the
-  random rule: beside CCL Thm 4's expected KL, which the replay estimates);
-* ``mc``: every choose-then-sample and reference rule at ``n_mc`` by replay Monte Carlo.
+* ``mc_check``: the Monte Carlo estimates at ``n_exact`` beside their exact values (for the random
+  rule: beside CCL Thm 4's expected KL, which the replay estimates);
+* ``mc``: every rule at ``n_mc``: replay Monte Carlo (unbiased) for choose-then-sample and
+  reference rules, sequential importance sampling with exact step marginals (consistent) for
+  sample-then-choose rules (:func:`mdmsched.unmasking.kl_estimate`).
 
 ``dp_optimum`` is the minimum of CCL Thm 4 over k-step schedules (:func:`optimal_schedule` on the
 exact curve) at k = NFE; for a non-integer mean NFE it is interpolated linearly between the two
@@ -149,7 +151,7 @@ def _exact_section(seed, n, ks, gammas, taus, rows):
                              estimator="exact law" if p is not None else "exact replay over the code"))
 
 
-def _mc_section(section, seed, n, ks, gammas, samples, rows, exact_rows=None, code_samples=None):
+def _mc_section(section, seed, n, ks, gammas, taus, samples, rows, exact_rows=None, code_samples=None, sis_samples=256, paths=4):
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), n, 11]))
     exact = {}
     if exact_rows is not None:
@@ -157,31 +159,34 @@ def _mc_section(section, seed, n, ks, gammas, samples, rows, exact_rows=None, co
     for label, name, params in family_specs(n, exact=exact_rows is not None):
         family, z = build_family(name, n, params)
         m = samples if code_samples is None or name != "reed_solomon" else code_samples
-        for rule, setting, k, sizes, params_ in _settings(n, ks, gammas, ()):
-            if unmasking.RULES[rule].kind == unmasking.SAMPLE:
-                continue
-            estimate = unmasking.kl_monte_carlo(family, rule, m, rng, sizes, **params_)
+        for rule, setting, k, sizes, params_ in _settings(n, ks, gammas, taus):
+            sis = unmasking.RULES[rule].kind == unmasking.SAMPLE
+            count = min(m, sis_samples) if sis else m
+            estimate = unmasking.kl_estimate(family, rule, count, rng, sizes, paths=paths, **params_)
             if rule == "random":
                 reference, reference_name = error.expected_kl(z, sizes), "Thm 4 expected KL"
             else:
                 reference, reference_name = exact.get((label, rule, setting), math.nan), "exact KL" if exact else ""
             rows.append(_row(section, label, family, rule, setting, k, nfe=estimate["steps"], kl=estimate["kl"],
                              kl_se=estimate["kl_se"], dp_optimum=_dp(z, estimate["steps"]), reference=reference,
-                             reference_name=reference_name, estimator=f"replay Monte Carlo, {m} samples"))
+                             reference_name=reference_name, estimator=f"{estimate['estimator']}, {count} samples"))
 
 
 @experiment("unmasking_rules")
 def unmasking_rules(seed: int = 0, n_exact: int = 8, n_mc: int = 64, samples: int = 2000, check_samples: int = 2000,
                     code_samples: int = 200, ks_exact=(1, 2, 4, 8), ks_mc=(4, 8, 16, 32),
-                    gammas=(0.01, 0.1, 0.5, 1.0, 2.0), taus=(0.5, 0.7, 0.9, 0.99)):
+                    gammas=(0.01, 0.1, 0.5, 1.0, 2.0), taus=(0.5, 0.7, 0.9, 0.99), sis_samples: int = 256, paths: int = 4):
     """KL(mu || nu) of every unmasking rule vs NFE, exact at ``n_exact`` and by replay Monte Carlo at
     ``n_mc`` (``samples`` draws of mu; ``code_samples`` for the Reed-Solomon code, whose oracle row-
-    reduces), beside the random-order DP optimum at equal NFE; see the module docstring."""
+    reduces), beside the random-order DP optimum at equal NFE; sample-then-choose rules by sequential
+    importance sampling (``sis_samples`` draws, ``paths`` trajectories each; consistent, biased upward
+    at finite ``paths``); see the module docstring."""
     rows: list[dict] = []
     _exact_section(seed, n_exact, list(ks_exact), list(gammas), list(taus), rows)
-    _mc_section("mc_check", seed, n_exact, list(ks_exact), list(gammas), check_samples, rows, exact_rows=rows,
-                code_samples=code_samples)
-    _mc_section("mc", seed, n_mc, list(ks_mc), list(gammas), samples, rows, code_samples=code_samples)
+    _mc_section("mc_check", seed, n_exact, list(ks_exact), list(gammas), list(taus), check_samples, rows, exact_rows=rows,
+                code_samples=code_samples, sis_samples=sis_samples, paths=paths)
+    _mc_section("mc", seed, n_mc, list(ks_mc), list(gammas), list(taus), samples, rows, code_samples=code_samples,
+                sis_samples=sis_samples, paths=paths)
     columns = ["section", "family", "n", "q", "rule", "kind", "setting", "k", "nfe", "kl", "kl_se", "tv", "dp_optimum",
                "reference", "reference_name", "estimator"]
     return pd.DataFrame(rows).reindex(columns=columns)
