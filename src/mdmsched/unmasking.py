@@ -12,6 +12,10 @@ protocol of :mod:`mdmsched.sampler` (any object with ``n``, ``q`` and
   sets are a function of the sequence, so log nu(x) is the sum of the oracle's log-probabilities
   along the replayed trajectory, and KL(mu || nu) has an unbiased Monte Carlo estimate from samples
   of mu (any n);
+* :func:`importance_log_likelihood`: for sample-then-choose rules log nu(x) is a log-sum over
+  trajectories; sequential importance sampling with exactly computed step marginals gives an
+  unbiased estimate of nu(x) and a consistent (upward-biased at finite paths) KL estimate;
+  :func:`kl_estimate` picks the right estimator for a rule;
 * :func:`kl_divergence`, :func:`total_variation`.
 
 Kinds of rules (``Rule.kind``):
@@ -19,8 +23,8 @@ Kinds of rules (``Rule.kind``):
 * ``"choose-then-sample"``: the positions A revealed at a step depend only on the revealed state
   (S, x_S); then x_A is drawn from the product of the oracle's conditional marginals. ``max_prob``
   (MaskGIT, Chang et al. 2022: largest max_v p(v | x_S)), ``margin`` (top-1 minus top-2
-  probability, largest first; Kim et al. 2025), ``entropy`` (smallest entropy first; Dream / Ben-Hamu
-  et al. 2025), each with a schedule of step sizes, and ``entropy_bound`` (EB-sampler, Ben-Hamu et
+  probability, largest first; Kim et al. 2025), ``entropy`` (smallest entropy first; Dream, Ye et
+  al. 2025), each with a schedule of step sizes, and ``entropy_bound`` (EB-sampler, Ben-Hamu et
   al. 2025: positions sorted by entropy, the longest prefix whose entropies sum minus their maximum
   is <= gamma nats, at least one).
 * ``"sample-then-choose"``: a candidate c_i ~ p(. | x_S) is drawn for every masked position and the
@@ -101,7 +105,7 @@ RULES: dict[str, Rule] = {
     for rule in (
         Rule("max_prob", CHOOSE, "MaskGIT (Chang et al. 2022)", "largest max_v p_i(v | x_S) first"),
         Rule("margin", CHOOSE, "Kim et al. 2025 (top-2 margin)", "largest top-1 minus top-2 probability first"),
-        Rule("entropy", CHOOSE, "Dream / Ben-Hamu et al. 2025", "smallest entropy of p_i(. | x_S) first"),
+        Rule("entropy", CHOOSE, "Dream (Ye et al. 2025)", "smallest entropy of p_i(. | x_S) first"),
         Rule("entropy_bound", CHOOSE, "EB-sampler (Ben-Hamu et al. 2025)",
              "by entropy, longest prefix with sum(H) - max(H) <= gamma (nats), at least one",
              scheduled=False, params={"gamma": 0.1}),
