@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import mdmsched
-from mdmsched import claims, distributions, error, information, schedules, unmasking
+from mdmsched import claims, distributions, error, information, unmasking
 from mdmsched.experiments import run_experiment
 
 SMALL = dict(n_exact=4, n_mc=8, samples=300, check_samples=300, code_samples=40, ks_exact=[1, 2, 4], ks_mc=[2, 4, 8],
