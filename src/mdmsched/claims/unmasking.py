@@ -161,7 +161,7 @@ def sample_then_choose_bias(tables):
 
 def _versus_dp(rows):
     rows = rows.dropna(subset=["dp_optimum", "kl"])
-    rows = rows[rows.rule != "random"]
+    rows = rows[(rows.rule != "random") & ~rows.setting.str.endswith("dp-sizes")]
     return rows.assign(gain=rows.dp_optimum - rows.kl)
 
 
@@ -196,13 +196,47 @@ def where_loses(tables):
     return Verdict("; ".join(parts), None)
 
 
+@claim("unmasking_order_effect", report=REPORT, paper_reference="CCL Defs 14-15 (random order)",
+       statement="the order alone: each rule's KL over the random rule's at the same schedule (exact: mixture law; Monte Carlo: Thm 4), median and range",
+       tables=[TABLE], info=True)
+def order_effect(tables):
+    parts = []
+    for section in ("exact", "mc"):
+        rows = _section(tables, section)
+        rows = rows[rows.k.notna() & (rows.k > 1) & (rows.k < rows.n)]
+        random_kl = rows[rows.rule == "random"].set_index(["family", "setting"]).kl
+        others = rows[rows.rule != "random"].join(random_kl.rename("random_kl"), on=["family", "setting"])
+        others = others[others.random_kl > 1e-9]
+        for rule, group in others.groupby("rule", sort=False):
+            ratio = group.kl / group.random_kl
+            parts.append(f"{section} {rule}: x{ratio.median():.2f} (x{ratio.min():.2f}..x{ratio.max():.2f})")
+    return Verdict("; ".join(parts), None)
+
+
+@claim("unmasking_with_dp_sizes", report=REPORT, paper_reference="CCL Eq. 1",
+       statement="scheduled rules run with the DP-optimal step sizes (exact, small n): KL against the DP optimum at the same k",
+       tables=[TABLE], info=True)
+def with_dp_sizes(tables):
+    rows = _section(tables, "exact")
+    rows = rows[rows.setting.str.endswith("dp-sizes")].dropna(subset=["dp_optimum"])
+    if rows.empty:
+        return Verdict("no rows", None)
+    parts = []
+    for rule, group in rows.groupby("rule", sort=False):
+        wins = group[group.kl < group.dp_optimum - 1e-9]
+        best = (group.dp_optimum - group.kl).idxmax()
+        parts.append(f"{rule}: below the optimum in {len(wins)} of {len(group)}"
+                     + (f" (best {group.kl[best]:.3f} vs {group.dp_optimum[best]:.3f} on {group.family[best]}, {group.setting[best]})" if len(wins) else ""))
+    return Verdict("; ".join(parts), None)
+
+
 def kl_table(table: pd.DataFrame, section: str, fractions=(8, 4, 2)) -> pd.DataFrame:
     """KL at NFE = n/8, n/4, n/2 for every scheduled rule and family, beside the DP optimum: one row
     per (family, rule), one column per NFE (a view for the report)."""
     rows = table[(table.section == section) & table.k.notna()]
     n = int(rows.n.iloc[0]) if len(rows) else 0
     ks = [n // f for f in fractions if n // f >= 1]
-    rows = rows[rows.k.isin(ks)]
+    rows = rows[rows.k.isin(ks) & (rows.setting == "k=" + rows.k.astype(int).astype(str))]
     wide = rows.pivot_table(index=["family", "rule"], columns="k", values="kl", aggfunc="first")
     dp = rows.pivot_table(index="family", columns="k", values="dp_optimum", aggfunc="first")
     dp["rule"] = "DP optimum (random order)"

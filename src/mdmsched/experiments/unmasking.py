@@ -13,7 +13,9 @@ One table, ``unmasking_rules``, with a ``section`` column:
   reference rules, sequential importance sampling with exact step marginals (consistent) for
   sample-then-choose rules (:func:`mdmsched.unmasking.kl_estimate`).
 
-``dp_optimum`` is the minimum of CCL Thm 4 over k-step schedules (:func:`optimal_schedule` on the
+In the ``exact`` section the scheduled rules run with uniform step sizes (setting ``k=K``) and with
+the DP-optimal sizes of the same k (``k=K dp-sizes``), which separates the effect of the order from
+that of the schedule. ``dp_optimum`` is the minimum of CCL Thm 4 over k-step schedules (:func:`optimal_schedule` on the
 exact curve) at k = NFE; for a non-integer mean NFE it is interpolated linearly between the two
 neighbouring integers (a randomized choice between the two optimal schedules achieves that value).
 """
@@ -135,8 +137,10 @@ def _exact_section(seed, n, ks, gammas, taus, rows):
                 rows.append(_row("identity", label, family, "random", f"k={k}", k, nfe=nfe, kl=unmasking.kl_divergence(p, law),
                                  tv=unmasking.total_variation(law, mixture), reference=float(np.abs(law - mixture).max()),
                                  reference_name="max |law - Thm 16 mixture|"))
-        # every rule and setting
-        for rule, setting, k, sizes, params_ in _settings(n, ks, gammas, taus):
+        # every rule and setting; scheduled rules also with the DP-optimal sizes of the same k
+        dp_settings = [(rule, f"k={k} dp-sizes", k, schedules.optimal_schedule(z, k)[0], {})
+                       for rule in SCHEDULED for k in ks if 1 < k < n]
+        for rule, setting, k, sizes, params_ in _settings(n, ks, gammas, taus) + dp_settings:
             if p is not None:
                 law, nfe = unmasking.unmasking_law(p, rule, sizes, **params_)
                 kl, tv = unmasking.kl_divergence(p, law), unmasking.total_variation(law, p)
