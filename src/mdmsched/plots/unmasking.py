@@ -30,10 +30,11 @@ MARKERS = {"choose-then-sample": "o", "sample-then-choose": "s", "reference": "^
 
 def kl_vs_nfe(table, section: str, figures_dir, floor: float = 1e-4):
     """One panel per family: KL (nats, log scale, values below ``floor`` drawn at it) against mean
-    NFE for every rule (lines for scheduled rules, dashed for the adaptive-count rules), and the DP
-    optimum of CCL Eq. 1 (black). Saves ``FIGURES[section]`` as PDF and PNG; returns the figure."""
+    NFE for every rule (lines for scheduled rules at uniform step sizes, dashed for the adaptive-count
+    rules; ``random`` is its mixture law when exact, CCL Thm 4's expected KL when Monte Carlo), and
+    the DP optimum of CCL Eq. 1 (black). Saves ``FIGURES[section]`` as PDF and PNG; returns the figure."""
     use_style()
-    rows = table[table.section == section]
+    rows = table[(table.section == section) & ~table.setting.astype(str).str.endswith("dp-sizes")]
     families = list(dict.fromkeys(rows.family))
     columns = min(4, max(1, len(families)))
     lines = math.ceil(len(families) / columns) if families else 1
