@@ -14,6 +14,7 @@ from .information import (
     total_correlation,
 )
 from .schedules import SCHEDULES, optimal_schedule, schedule, validate_sizes
+from .unmasking import unmasking_law
 
 __all__ = [
     "SCHEDULES",
@@ -28,6 +29,7 @@ __all__ = [
     "profile_from_curve",
     "schedule",
     "total_correlation",
+    "unmasking_law",
     "validate_sizes",
 ]
 __version__ = "0.1.0"

@@ -91,7 +91,7 @@ class Claim:
 
 
 CLAIMS: dict[str, Claim] = {}
-_MODULES = ("lz", "learned")  # submodules registering claims, imported by load()
+_MODULES = ("lz", "learned", "unmasking")  # submodules registering claims, imported by load()
 
 
 def claim(id: str, *, report: str, paper_reference: str, statement: str, tables, info: bool = False):

@@ -17,7 +17,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
 from .. import distributions, error, evaluation, information, schedules
 from ..finite_field import next_prime_above

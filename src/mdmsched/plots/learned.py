@@ -14,7 +14,8 @@ import matplotlib.pyplot as plt
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 import pandas as pd
 
-from .. import schedules
+from ..schedules import SCHEDULES
+from ..schedules import style as schedule_style
 from ..claims.learned import KINDS, combined, of_kind, table_names
 from ..io import read_table
 from ..plotting import save_figure
@@ -26,12 +27,12 @@ DRAWN = (("uniform", "none"), ("cosine", "none"), ("loglinear", "none"), ("sqrt"
 
 def _style(name: str, source: str) -> dict:
     """The schedule's registry style; built from the true curve: dashed, hollow; TC / DTC as points."""
-    style = schedules.style(name)
+    style = schedule_style(name)
     if source == "true":
         style.update(ls="--", mfc="none", label=f"{style['label']} (true curve)")
     elif source == "estimated":
         style["label"] = f"{style['label']} (estimated {'curve' if name in ('sqrt', 'optimal') else name.upper()})"
-    if schedules.SCHEDULES[name].kind == "target":
+    if SCHEDULES[name].kind == "target":
         style["ls"] = "none"
     return style
 
