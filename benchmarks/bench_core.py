@@ -26,10 +26,9 @@ import tracemalloc
 import numpy as np
 
 from mdmsched import information
-from mdmsched.distributions import MarkovChain
+from mdmsched.distributions import MarkovChain, curve
 from mdmsched.error import expected_kl
 from mdmsched import steps_to_reach
-from mdmsched.evaluation import beta_bernoulli_curve
 from mdmsched.schedules import optimal_schedule, schedule, uniform
 
 RESULTS = []
@@ -119,7 +118,7 @@ def bench_optimal_schedule(n: int = 16384, k: int = 128, target: float = 5.0) ->
 
 
 def bench_steps_to_reach(n: int = 16384) -> None:
-    z = beta_bernoulli_curve(n)
+    z = curve("beta_bernoulli", n)
     for name, eps, target in (("optimal", 0.1, 10.0), ("cosine", 0.1, 5.0), ("uniform", 0.1, 5.0), ("cosine", 1e-3, 15.0), ("uniform", 1e-3, 30.0)):
         start = time.perf_counter()
         k = steps_to_reach(z, eps, name)

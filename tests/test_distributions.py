@@ -361,11 +361,86 @@ def test_markov_oracle_on_impossible_evidence_is_uniform_not_nan():
     assert np.allclose(out[0, 1], 0.5) and np.array_equal(out[0, 3], [0.0, 1.0])
 
 
-def test_exchangeable_mixture_family_matches_its_closed_form_curve():
-    """The exchangeable mixture family (sampling, oracle) and the closed-form curve used as its truth
-    describe the same law: enumeration of the family's pmf gives the closed form."""
-    from mdmsched.evaluation import curve
+# --- closed-form curves owned by the families, checked against enumeration of their pmfs ----------
 
+
+def _enumerated(family):
+    return information.information_curve(family.pmf())
+
+
+@pytest.mark.parametrize("n, q, stay", [(9, 2, 0.9), (8, 3, 0.6), (11, 2, 0.55), (6, 2, 1.0), (6, 3, 0.6)])
+def test_stationary_markov_curve_matches_enumeration(n, q, stay):
+    chain = D.MarkovChain.symmetric(n, q, stay)
+    assert chain.closed_form and chain.is_stationary()
+    assert np.abs(chain.information_curve() - _enumerated(chain)).max() <= 1e-12
+
+
+def test_markov_curve_nonsymmetric_and_non_stationary_chains():
+    transition = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]])
+    chain = D.MarkovChain(8, transition)
+    assert np.abs(chain.information_curve() - _enumerated(chain)).max() <= 1e-12
+    started = D.MarkovChain(7, np.array([[0.7, 0.3], [0.2, 0.8]]), init=np.array([0.9, 0.1]))
+    assert not started.is_stationary()
+    assert np.abs(started.information_curve() - _enumerated(started)).max() <= 1e-12
+    with pytest.raises(ValueError, match="stationary"):
+        D.MarkovChain(8, transition, init=np.array([1.0, 0.0, 0.0])).limit_profile([0.5])
+
+
+def test_markov_limit_profile_is_the_limit_of_n_f():
+    n = 4096
+    z = D.MarkovChain.symmetric(n, 2, 0.9).information_curve()
+    u = np.arange(1, n) / n
+    template = D.MarkovChain.symmetric(8, 2, 0.9)
+    g = template.limit_profile(u)
+    assert np.abs(n * np.diff(z) - g).max() <= 5 / n * g.max()
+    grid = np.linspace(0.0, 1.0, 200_001)
+    assert abs(np.trapezoid(template.limit_profile(grid), grid) - z[-1]) < 1e-3  # Z(1) = 2 I(1) - I(2) = int g
+
+
+@pytest.mark.parametrize("blocks, q", [((3, 2, 1), 3), ((4,) * 3, 2), ((1, 5, 2, 2), 3)])
+def test_block_copy_curve_matches_enumeration(blocks, q):
+    law = D.BlockCopy(blocks, q)
+    assert np.abs(law.information_curve() - _enumerated(law)).max() <= 1e-12
+    assert np.abs(D.curve("block_copy", law.n, block_sizes=list(blocks), q=q) - _enumerated(law)).max() <= 1e-12
+    with pytest.raises(ValueError, match="add up to n"):
+        D.curve("block_copy", law.n + 1, block_sizes=list(blocks), q=q)
+
+
+def test_beta_bernoulli_closed_form_matches_its_entropy_curve_and_enumeration():
+    law = D.BetaBernoulli(200)
+    slow = information.information_curve_from_entropy_curve(law.entropy_curve())
+    assert np.allclose(law.information_curve(), slow, atol=1e-9)
+    small = D.BetaBernoulli(9, 0.5, 2.0)
+    assert np.allclose(small.information_curve(), _enumerated(small), atol=1e-12)
+    assert np.allclose(D.BetaBernoulli(9).information_curve(), _enumerated(D.BetaBernoulli(9)), atol=1e-12)
+
+
+def test_exchangeable_mixture_closed_form_matches_enumeration():
+    """The family (sampling, oracle) and its closed-form curve describe the same law."""
     params = {"n": 7, "weights": [0.2, 0.5, 0.3], "thetas": [0.1, 0.5, 0.85]}
     family = D.make_family("exchangeable_mixture", **params)
-    assert np.allclose(family.information_curve(), curve("exchangeable_mixture", **params), atol=1e-10)
+    assert family.closed_form
+    assert np.allclose(family.information_curve(), _enumerated(family), atol=1e-10)
+    z = D.curve("exchangeable_mixture", 400, weights=[0.5, 0.5], thetas=[0.2, 0.8])
+    assert information.dtc_from_curve(z) <= math.log(2) + 1e-9  # a mixture of 2 products (CCL Example 2)
+
+
+def test_registry_curves_without_building_match_the_built_laws():
+    code = D.reed_solomon(10, 4, 11, seed=3)
+    assert np.array_equal(D.curve("reed_solomon", 10, k=4, q=11), code.information_curve())
+    assert np.array_equal(D.curve("parity", 9, q=3), D.parity(9, 3).information_curve())
+    lift = D.make_family("code_lift", n=5, k=2, q=7)  # (2 * 7)^5 states, enumerable
+    assert np.allclose(D.curve("code_lift", 5, k=2, q=7), _enumerated(lift), atol=1e-12)
+    mixture = D.make_family("mixture", n=6, components=2)
+    assert not mixture.closed_form
+    assert np.array_equal(D.curve("mixture", 6, components=2), mixture.information_curve())
+
+
+def test_curve_only_laws_have_no_sampler_and_unknown_names_are_named():
+    assert D.curve("mds_code", 6, dim=2, q=5)[2] == pytest.approx(math.log(5))
+    with pytest.raises(ValueError, match="curve-only"):
+        D.make_family("mds_code", n=6, dim=2, q=5)
+    with pytest.raises(ValueError, match="unknown family 'nope'"):
+        D.curve("nope", 4)
+    with pytest.raises(ValueError, match="bad parameters"):
+        D.curve("markov", 4, stai=0.9)

@@ -55,51 +55,9 @@ def load(tables, name):
 # --- evaluation helpers --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("n, q, stay", [(9, 2, 0.9), (6, 3, 0.6)])
-def test_markov_curve_matches_enumeration(n, q, stay):
-    chain = distributions.MarkovChain.symmetric(n, q, stay)
-    assert np.allclose(evaluation.markov_curve(chain), chain.information_curve(), atol=1e-12)
-
-
-def test_markov_curve_non_stationary_start():
-    chain = distributions.MarkovChain(7, np.array([[0.7, 0.3], [0.2, 0.8]]), init=np.array([0.9, 0.1]))
-    assert np.allclose(evaluation.markov_curve(chain), chain.information_curve(), atol=1e-12)
-
-
-def test_exchangeable_curves_match_families():
-    assert np.allclose(evaluation.beta_bernoulli_curve(200), distributions.BetaBernoulli(200).information_curve(), atol=1e-9)
-    assert np.allclose(evaluation.beta_bernoulli_curve(30, 0.5, 2.0), distributions.BetaBernoulli(30, 0.5, 2.0).information_curve())
-    marginals = np.stack([np.tile([0.8, 0.2], (9, 1)), np.tile([0.25, 0.75], (9, 1))])
-    mixture = distributions.MixtureOfProducts(np.array([0.3, 0.7]), marginals)
-    assert np.allclose(evaluation.exchangeable_mixture_curve(9, [0.3, 0.7], [0.2, 0.75]), mixture.information_curve(), atol=1e-12)
-    z = evaluation.exchangeable_mixture_curve(400, [0.5, 0.5], [0.2, 0.8])
-    assert information.dtc_from_curve(z) <= math.log(2) + 1e-9  # mixture of 2 products (CCL Example 2)
-
-
-def test_closed_form_curves_match_families():
-    code = distributions.reed_solomon(10, 4, 11, seed=3)
-    assert np.array_equal(evaluation.curve("reed_solomon", 10, k=4, q=11), code.information_curve())
-    lift = distributions.make_family("code_lift", n=7, k=3, q=11)
-    assert np.allclose(evaluation.curve("code_lift", 7, k=3, q=11), lift.information_curve(), atol=1e-12)
-    assert np.allclose(evaluation.curve("mixture", 6, components=2), distributions.make_family("mixture", n=6, components=2).information_curve())
-
-
-def test_optimal_path_and_steps_to_reach():
-    z = distributions.make_family("mixture", n=10).information_curve()
-    path = evaluation.optimal_path(z, range(1, 11))
-    for k, (sizes, value) in path.items():
-        reference, best = schedules.optimal_schedule(z, k)
-        assert np.array_equal(sizes, reference) and value == pytest.approx(best, abs=1e-13)
-    errors = evaluation.optimal_errors(z, 10)
-    assert np.all(np.diff(errors) <= 1e-13) and errors[-1] == pytest.approx(0, abs=1e-12)
-    eps = 0.05
-    k = evaluation.steps_to_reach(z, eps, "optimal")
-    assert errors[k - 1] <= eps < errors[k - 2]
-
-
 def test_steps_to_reach_is_the_smallest_k_not_a_bisection():
     """The worked case: cosine's error is not monotone in k on an MDS curve; bisection said 99."""
-    z = evaluation.mds_curve(1024, 256, 1031)
+    z = distributions.mds_curve(1024, 256, 1031)
     eps = 0.01 * z.sum()
     errors = [error.expected_kl(z, schedules.cosine(1024, k)) for k in range(1, 100)]
     assert mdmsched.steps_to_reach(z, eps, "cosine") == 13
@@ -132,7 +90,6 @@ def test_analysis_helpers():
     assert evaluation.li_cai_steps(100, 0.0, 0.0, 0.1) == 1
     fit = evaluation.fit_log_law([16, 64, 256], 3 + 2 * np.log([16, 64, 256]))
     assert fit["slope"] == pytest.approx(2) and fit["intercept"] == pytest.approx(3) and fit["r2"] == pytest.approx(1)
-    assert np.array_equal(evaluation.thm9_schedule("tc", 10, 0.5, 0.0), [10])  # C = 0: zeta = 1, one shot
 
 
 # --- experiments ---------------------------------------------------------------------------------

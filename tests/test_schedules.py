@@ -12,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mdmsched import schedules as S
+from mdmsched.distributions import make_family
+from mdmsched.evaluation import steps_to_reach
 from mdmsched.error import expected_kl, thm9_step_bound
 from mdmsched.information import dtc_from_curve, tc_from_curve
 
@@ -247,6 +249,40 @@ def test_uniform_cosine_polynomial_geometric_formulas():
     assert list(S.geometric(6, 6)) == [1] * 6
 
 
+def test_uniform_puts_the_remainder_first():
+    """LLaDA's get_num_transfer_tokens / diffusers' BlockRefinementScheduler convention."""
+    assert list(S.uniform(64, 43)) == [2] * 21 + [1] * 22
+
+
+@given(n=st.integers(1, 400), data=st.data())
+def test_balanced_sizes_are_as_equal_as_possible_and_spread_evenly(n, data):
+    k = data.draw(st.integers(1, n))
+    sizes = S.balanced(n, k)
+    assert len(sizes) == k and sizes.sum() == n and sizes.min() >= 1
+    assert set(sizes.tolist()) <= {n // k, -(-n // k)}  # differ by at most one
+    counts = S.counts_from_sizes(sizes)
+    # spread evenly: every run of consecutive steps reveals its share (j - i) n / k to within one token
+    i, j = np.triu_indices(k + 1, 1)
+    assert np.abs((counts[j] - counts[i]) - (j - i) * n / k).max() < 1
+    # and the revealed counts are the integers nearest to the constant path i n / k
+    assert np.abs(counts - np.arange(k + 1) * n / k).max() <= 0.5
+    if n % k == 0:
+        assert list(sizes) == list(S.uniform(n, k))
+
+
+def test_balanced_versus_remainder_first_on_the_exchangeable_gaussian():
+    """uniform(64, 43) starts with 21 steps of two tokens, where the profile f(l) ~ 1/(2 l^2) is
+    largest; the balanced schedule alternates 1, 2 and pays less than half (CCL Thm 4)."""
+    from mdmsched.distributions import ExchangeableGaussian
+
+    z = ExchangeableGaussian(64, 1.0).information_curve()
+    assert list(S.balanced(64, 43)) == [1, 2] * 21 + [1]
+    assert list(S.balanced(10, 4)) == [3, 2, 3, 2]
+    assert expected_kl(z, S.uniform(64, 43)) == pytest.approx(0.21998, abs=5e-5)
+    assert expected_kl(z, S.balanced(64, 43)) == pytest.approx(0.09240, abs=5e-5)
+    assert list(S.schedule("balanced", 64, k=43)) == list(S.balanced(64, 43))
+
+
 def test_loglinear_bernoulli_variant():
     sizes = S.loglinear(200, 16, bernoulli=True, seed=3)
     assert sizes.sum() == 200 and len(sizes) <= 16
@@ -278,6 +314,7 @@ def registry_calls(n, k, rng):
     eps = float(10 ** rng.uniform(-2, 1))
     return {
         "uniform": ({"k": k}, k),
+        "balanced": ({"k": k}, k),
         "cosine": ({"k": k}, k),
         "loglinear": ({"k": k}, k),
         "polynomial": ({"k": k, "power": float(rng.choice([0.5, 1.0, 2.0, 3.0]))}, k),
@@ -347,3 +384,39 @@ def test_every_registry_schedule_returns_positive_integers_summing_to_n():
 def test_bad_input_raises_value_errors_naming_the_parameter(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_optimal_path_and_errors_match_optimal_schedule():
+    z = make_family("mixture", n=10).information_curve()
+    path = S.optimal_path(z, range(1, 11))
+    for k, (sizes, value) in path.items():
+        reference, best = S.optimal_schedule(z, k)
+        assert np.array_equal(sizes, reference) and value == pytest.approx(best, abs=1e-13)
+    errors = S.optimal_errors(z, 10)
+    assert np.all(np.diff(errors) <= 1e-13) and errors[-1] == pytest.approx(0, abs=1e-12)
+    eps = 0.05
+    k = steps_to_reach(z, eps, "optimal")
+    assert errors[k - 1] <= eps < errors[k - 2]
+
+
+def test_registry_records_say_how_to_build_each_schedule():
+    """Every record's kind and needs are enough to build it: callers never branch on names."""
+    z = np.concatenate([[0.0], np.cumsum(np.linspace(1.0, 0.1, 29))])  # a concave curve, n = 30
+    for name, entry in S.SCHEDULES.items():
+        assert entry.kind in ("steps", "target", "fixed") and entry.needs in (None, "curve", "tc", "dtc", "limit")
+        assert entry.label and entry.colour and entry.marker and entry.reference
+        params = {"steps": {"k": 5}, "target": {"eps": 0.5}, "fixed": {}}[entry.kind]
+        if entry.needs == "limit":
+            params["g"] = lambda u: 1.0 + 0 * u
+        sizes = S.schedule(name, 30, z=z, **params)  # z is offered; only the schedules needing it read it
+        assert sizes.sum() == 30
+        if entry.kind == "steps":
+            assert len(sizes) == 5, name
+    # TC / DTC come from z unless an (upper) estimate is given
+    assert np.array_equal(S.schedule("tc", 30, z=z, eps=0.5), S.schedule("tc", 30, eps=0.5, tc=tc_from_curve(z)))
+    assert np.array_equal(S.schedule("dtc", 30, z=z, eps=0.5), S.schedule("dtc", 30, eps=0.5, dtc=dtc_from_curve(z)))
+    assert S.names(kind="target") == ("tc", "dtc", "austin_cor34", "austin_thm10")
+    assert set(S.names(needs="curve")) == {"sqrt", "optimal"}
+    assert S.style("optimal") == {"color": "black", "marker": "*", "label": "DP optimum (Eq. 1)"}
+    with pytest.raises(ValueError, match="needs the information curve"):
+        S.schedule("optimal", 30, k=3)

@@ -15,6 +15,7 @@ from .information import (
 )
 from .evaluation import steps_to_reach
 from .schedules import SCHEDULES, optimal_schedule, schedule, validate_sizes
+from .unmasking import unmasking_law
 
 __all__ = [
     "SCHEDULES",
@@ -30,6 +31,7 @@ __all__ = [
     "schedule",
     "steps_to_reach",
     "total_correlation",
+    "unmasking_law",
     "validate_sizes",
 ]
 __version__ = "0.1.0"

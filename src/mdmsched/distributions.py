@@ -9,7 +9,7 @@ Every family has ``n`` (length), ``q`` (alphabet size) and
 * ``information_curve()`` -> Z_1..Z_n in nats: a closed form where one exists, otherwise exact
   enumeration when q^n is small (CCL Def 3).
 
-Families (spec section 4): product, random tabular (Dirichlet), all-equal, parity and linear
+Families: product, random tabular (Dirichlet), all-equal, parity and linear
 subspaces over F_q, Reed-Solomon codes with an affine shift (CCL Defs 17-19), pairs of families
 (the Thm 25 lift mu* x code), mixtures of products (CCL Example 2), Markov chains, exchangeable
 Beta-Bernoulli, the LZ block-copy worst case, plus curve-only objects (exchangeable Gaussian, the
@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import abc
 import math
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from scipy.special import betaln, logsumexp
@@ -49,6 +51,11 @@ __all__ = [
     "FAMILIES",
     "make_family",
     "all_states",
+    "categorical",
+    "ExchangeableMixture",
+    "FamilyEntry",
+    "curve",
+    "mds_curve",
 ]
 
 ENUMERATION_LIMIT = 1 << 22  # largest q^n for which a pmf table is built
@@ -60,8 +67,9 @@ def all_states(n: int, q: int) -> np.ndarray:
     return grids.astype(np.int64)
 
 
-def _categorical(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Inverse-CDF draws from float64 probability rows (last axis)."""
+def categorical(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Inverse-CDF draws from float64 probability rows (last axis; rows need not be normalized):
+    int64 array of shape ``probs.shape[:-1]``."""
     cdf = np.cumsum(probs, axis=-1)
     u = rng.random(probs.shape[:-1] + (1,)) * cdf[..., -1:]
     return np.minimum((u >= cdf).sum(axis=-1), probs.shape[-1] - 1).astype(np.int64)
@@ -114,6 +122,10 @@ class Family(abc.ABC):
             raise ValueError(f"pmf of {self.name} needs q^n = {self.q}^{self.n} states; limit is {ENUMERATION_LIMIT}")
         with np.errstate(divide="ignore"):
             return np.exp(self.log_prob(all_states(self.n, self.q))).reshape((self.q,) * self.n)
+
+    #: True when ``information_curve()`` is a closed form (cheap at any n); otherwise it enumerates
+    #: the pmf (q^n <= ENUMERATION_LIMIT).
+    closed_form = False
 
     def information_curve(self) -> np.ndarray:
         """Exact Z_1..Z_n (CCL Def 3) by enumeration of the pmf unless a subclass has a closed form."""
@@ -179,6 +191,7 @@ class Product(Family):
     """Independent coordinates with marginals (n, q): Z = 0, TC = DTC = 0."""
 
     name = "product"
+    closed_form = True
 
     def __init__(self, marginals):
         marginals = np.asarray(marginals, dtype=np.float64)
@@ -188,7 +201,7 @@ class Product(Family):
         self.n, self.q = marginals.shape
 
     def sample(self, m, rng):
-        return _categorical(np.broadcast_to(self.marginals, (m, self.n, self.q)), rng)
+        return categorical(np.broadcast_to(self.marginals, (m, self.n, self.q)), rng)
 
     def log_prob(self, x):
         x = np.asarray(x, dtype=np.int64)
@@ -209,13 +222,14 @@ class AllEqual(Family):
     """X_1 ~ w and X_i = X_1 for all i: Z = (0, H(w), ..., H(w)); TC = (n-1) H(w), DTC = H(w)."""
 
     name = "all_equal"
+    closed_form = True
 
     def __init__(self, n: int, q: int, weights=None):
         self.n, self.q = int(n), int(q)
         self.weights = np.full(q, 1.0 / q) if weights is None else np.asarray(weights, dtype=np.float64)
 
     def sample(self, m, rng):
-        return np.repeat(_categorical(np.broadcast_to(self.weights, (m, self.q)), rng)[:, None], self.n, axis=1)
+        return np.repeat(categorical(np.broadcast_to(self.weights, (m, self.q)), rng)[:, None], self.n, axis=1)
 
     def log_prob(self, x):
         x = np.asarray(x, dtype=np.int64)
@@ -285,6 +299,10 @@ class AffineCode(Family):
         out[revealed] = _one_hot(x[revealed], q)
         return out
 
+    @property
+    def closed_form(self) -> bool:
+        return self.mds
+
     def subset_ranks(self) -> np.ndarray:
         """rank of G restricted to the columns of S, for every subset bitmask S (n <= 20)."""
         if self.n > 20:
@@ -300,7 +318,7 @@ class AffineCode(Family):
     def information_curve(self):
         """H(X_S) = rank(G_S) ln q; MDS codes: Z_j = ln q 1[j > d] (CCL Prop 20)."""
         if self.mds:
-            return np.where(np.arange(1, self.n + 1) > self.dim, math.log(self.q), 0.0)
+            return mds_curve(self.n, self.dim, self.q)
         ranks = self.subset_ranks()
         sizes = information.popcounts(self.n)
         hbar = np.bincount(sizes, weights=ranks, minlength=self.n + 1) / np.bincount(sizes) * math.log(self.q)
@@ -308,6 +326,14 @@ class AffineCode(Family):
 
     def describe(self):
         return {**super().describe(), "dimension": self.dim}
+
+
+def mds_curve(n: int, dim: int, q: int) -> np.ndarray:
+    """Z of the uniform law on any dim-dimensional MDS code of length n over F_q (Reed-Solomon;
+    parity has dim = n - 1): Z_j = ln q 1[j > dim] in nats (CCL Prop 20), without a generator."""
+    if not 0 <= dim <= n:
+        raise ValueError(f"code dimension dim must be in 0..n={n}, got {dim}")
+    return np.where(np.arange(1, n + 1) > dim, math.log(q), 0.0)
 
 
 def parity(n: int, q: int = 2, seed: int | None = None) -> AffineCode:
@@ -371,6 +397,10 @@ class Paired(Family):
         self.first, self.second = first, second
         self.n, self.q = first.n, first.q * second.q
 
+    @property
+    def closed_form(self) -> bool:
+        return self.first.closed_form and self.second.closed_form
+
     def split(self, x):
         x = np.asarray(x, dtype=np.int64)
         return x // self.second.q, x % self.second.q
@@ -417,8 +447,8 @@ class MixtureOfProducts(Family):
         return cls(np.full(components, 1.0 / components), marginals)
 
     def sample(self, m, rng):
-        component = _categorical(np.broadcast_to(self.weights, (m, len(self.weights))), rng)
-        return _categorical(self.marginals[component], rng)
+        component = categorical(np.broadcast_to(self.weights, (m, len(self.weights))), rng)
+        return categorical(self.marginals[component], rng)
 
     def _component_log_likelihood(self, x, revealed):
         per_site = self._log_marginals[:, np.arange(self.n)[None, :], x]  # (c, m, n)
@@ -437,6 +467,53 @@ class MixtureOfProducts(Family):
         return out
 
 
+class ExchangeableMixture(MixtureOfProducts):
+    """Mixture of i.i.d. Bernoulli(theta_c) products with weights w_c: exchangeable, DTC <= ln m for
+    m components (CCL Example 2). Its curve is exact in closed form at any n (see
+    :meth:`information_curve`)."""
+
+    name = "exchangeable_mixture"
+    closed_form = True
+
+    def __init__(self, n: int, weights, thetas):
+        weights = np.asarray(weights, dtype=np.float64)
+        thetas = np.asarray(thetas, dtype=np.float64)
+        if weights.shape != thetas.shape or weights.ndim != 1:
+            raise ValueError(f"weights and thetas need one entry per component, got shapes {weights.shape} and {thetas.shape}")
+        if not np.isclose(weights.sum(), 1) or np.any(weights < 0):
+            raise ValueError(f"weights must be a probability vector, got {weights.tolist()}")
+        if np.any((thetas <= 0) | (thetas >= 1)):
+            raise ValueError(f"thetas must lie in (0, 1), got {thetas.tolist()}")
+        self.thetas = thetas
+        rows = np.stack([1.0 - thetas, thetas], axis=-1)  # (components, 2)
+        super().__init__(weights, np.repeat(rows[:, None, :], int(n), axis=1))
+
+    def information_curve(self, width: float = 10.0):
+        """Exact Z_1..Z_n (nats) through conditional entropies: with t ones among r revealed,
+        H_r = sum_c w_c E_{t ~ Bin(r, theta_c)} h(P(X_j = 1 | t ones among r)), Z_{r+1} = H_0 - H_r
+        (CCL Lemma 13). Each binomial expectation is summed over ``width`` standard deviations around
+        r theta_c (the mass left out is below 2 exp(-width^2 / 2)), vectorized over blocks of r:
+        O(n^1.5) work, so n in the tens of thousands is cheap."""
+        w, th, n = self.weights, self.thetas, self.n
+        log_w, log_t, log_1t = np.log(w), np.log(th), np.log1p(-th)
+        h = np.zeros(n)
+        for begin in range(0, n, 256):
+            r = np.arange(begin, min(begin + 256, n), dtype=np.float64)[:, None]  # (R, 1)
+            for theta in th:
+                half = math.ceil(width * math.sqrt(r[-1, 0] * theta * (1 - theta)) + width)
+                t = np.round(r * theta) + np.arange(-half, half + 1)[None, :]  # (R, T)
+                valid = (t >= 0) & (t <= r)
+                t = np.clip(t, 0, r)
+                log_joint = log_w[:, None, None] + t[None] * log_t[:, None, None] + (r - t)[None] * log_1t[:, None, None]
+                log_count = logsumexp(log_joint, axis=0)  # log P(t ones | r), up to C(r, t)
+                predictive = np.einsum("crt,c->rt", np.exp(log_joint - log_count), th)
+                pmf = np.exp(information.log_binomial(r, t) + t * np.log(theta) + (r - t) * np.log1p(-theta))
+                component = w[th == theta].sum() / np.count_nonzero(th == theta)
+                entropy = information.entropy_last_axis(np.stack([predictive, 1.0 - predictive], axis=-1))
+                h[begin : begin + len(r)] += component * np.sum(np.where(valid, pmf * entropy, 0.0), axis=1)
+        return h[0] - h
+
+
 class MarkovChain(Family):
     """Homogeneous Markov chain X_1 ~ init, X_{t+1} ~ P[X_t].
 
@@ -446,6 +523,7 @@ class MarkovChain(Family):
     """
 
     name = "markov"
+    closed_form = True
 
     def __init__(self, n: int, transition, init=None):
         self.transition = np.asarray(transition, dtype=np.float64)
@@ -481,9 +559,9 @@ class MarkovChain(Family):
 
     def sample(self, m, rng):
         x = np.empty((m, self.n), np.int64)
-        x[:, 0] = _categorical(np.broadcast_to(self.init, (m, self.q)), rng)
+        x[:, 0] = categorical(np.broadcast_to(self.init, (m, self.q)), rng)
         for t in range(1, self.n):
-            x[:, t] = _categorical(self.transition[x[:, t - 1]], rng)
+            x[:, t] = categorical(self.transition[x[:, t - 1]], rng)
         return x
 
     def log_prob(self, x):
@@ -515,6 +593,104 @@ class MarkovChain(Family):
         out /= total[..., None]
         return out
 
+    def is_stationary(self, atol: float = 1e-12) -> bool:
+        return bool(np.allclose(self.init, self.stationary(), atol=atol))
+
+    def lag_mutual_information(self, max_lag: int, tol: float = 1e-18) -> np.ndarray:
+        """I(X_0; X_d) in nats for d = 0..L of the stationary chain, stopped at the first lag where it
+        falls below ``tol`` (it decays geometrically)."""
+        pi = self.init if self.is_stationary() else self.stationary()
+        h_pi = information.entropy(pi)
+        values = [h_pi]
+        power = np.eye(self.q)
+        for _ in range(max_lag):
+            power = power @ self.transition
+            conditional = float(np.dot(pi, -information.xlogx(power).sum(axis=1)))  # H(X_d | X_0)
+            values.append(max(h_pi - conditional, 0.0))
+            if values[-1] < tol:
+                break
+        return np.array(values)
+
+    def information_curve(self, tol: float = 1e-18):
+        """Exact Z_1..Z_n in nats (CCL Def 3) at any n.
+
+        Stationary chain, O(n L): for a revealed set A (|A| = a) and a masked j with nearest revealed
+        neighbours at distances L (left) and R (right), H(X_j | X_A) = H(pi) - I(L) - I(R) + I(L + R),
+        I(d) the lag mutual information (I(none) = 0). Averaging over j and A,
+        Z_{a+1} = (1/n) [2 sum_l (n - l) p_a(l) I(l) - sum_m (m - 1)(n - m) q_a(m) I(m)], p_a(l) the
+        probability that j - l is revealed and j - l + 1..j - 1 are not, q_a(m) its two-sided analogue;
+        the sums stop at the lag L where I < ``tol``. Z is computed directly (no difference of
+        entropies, no cancellation).
+
+        Any initial law, O(n^2): H(X_S) = H(X_{s_1}) + sum_j H(X_{s_{j+1}} | X_{s_j}) (Markov
+        property), averaged over |S| = i with P(min S = a) = C(n-1-a, i-1) / C(n, i) and
+        P(a, b consecutive in S) = C(n-1-(b-a), i-2) / C(n, i), gives Hbar_i (CCL Def 12), and Z by
+        Lemma 13.
+        """
+        if self.is_stationary():
+            return self._stationary_curve(tol)
+        return self._general_curve()
+
+    def _stationary_curve(self, tol: float) -> np.ndarray:
+        n = self.n
+        lag_mi = self.lag_mutual_information(n - 1, tol)
+        lags = len(lag_mi) - 1  # I(d) used for d = 1..lags
+        if lags < 1:
+            return np.zeros(n)
+        d = np.arange(1, lags + 1)
+        z = np.zeros(n)
+        for start in range(1, n, 2048):
+            a = np.arange(start, min(start + 2048, n), dtype=np.float64)[:, None]
+            # survival[t] = P(t given positions are all outside A), t = 0..lags
+            t = np.arange(lags + 1, dtype=np.float64)[None, :]
+            factors = np.clip((n - 1 - a - t) / np.maximum(n - 1 - t, 1.0), 0.0, None)
+            survival = np.concatenate([np.ones((len(a), 1)), np.cumprod(factors, axis=1)[:, :-1]], axis=1)
+            one_sided = survival[:, d - 1] * a / np.maximum(n - d, 1)  # p_a(l), l = d
+            weight_one = np.where(d < n, (n - d) * lag_mi[d], 0.0)
+            m = d[d >= 2]
+            two_sided = survival[:, m - 2] * a * (a - 1) / np.maximum((n - m + 1) * (n - m), 1)
+            weight_two = np.where(m < n, (m - 1) * (n - m) * lag_mi[m], 0.0)
+            z[start : start + len(a)] = (2 * one_sided @ weight_one - two_sided @ weight_two) / n
+        return np.maximum(z, 0.0)  # z[a] holds Z_{a+1}; Z_1 = 0
+
+    def _general_curve(self) -> np.ndarray:
+        n = self.n
+        site_entropy = information.entropy_last_axis(self.site_marginals)  # H(X_a)
+        row_entropy = information.entropy_last_axis(self.powers[1:n])  # (n - 1, q): H(P^d[x, .])
+        cumulative = np.cumsum(self.site_marginals, axis=0)
+        d = np.arange(1, n)
+        pair_total = np.einsum("dq,dq->d", cumulative[n - 1 - d], row_entropy)  # sum_a H(X_{a+d} | X_a)
+        i = np.arange(n + 1)[:, None]
+        log_total = information.log_binomial(n, i)
+        first = np.exp(information.log_binomial(n - 1 - np.arange(n)[None, :], i - 1) - log_total)  # (n+1, n)
+        pairs = np.exp(information.log_binomial(n - 1 - d[None, :], i - 2) - log_total)  # (n+1, n-1)
+        hbar = first @ site_entropy + pairs @ pair_total
+        hbar[0] = 0.0
+        return information.information_curve_from_entropy_curve(hbar)
+
+    def limit_profile(self, u, tol: float = 1e-18) -> np.ndarray:
+        """LZ continuum limit g(u) = lim_n n f(un) of the stationary chain (any n of ``self``): with
+        revealed density u the gaps L, R are independent Geometric(u), so Z(u) = 2 E I(L) - E I(L + R)
+        and g = Z'(u) = sum_l [2 (1-u)^{l-2} (1 - l u)] I(l) - sum_m (m-1) u (1-u)^{m-3} (2 - m u) I(m).
+        ``u``: float array in [0, 1]; returns g(u), same shape (1-d)."""
+        if not self.is_stationary():
+            raise ValueError("the continuum limit profile is defined for a stationary chain (init = stationary law)")
+        u = np.atleast_1d(np.asarray(u, dtype=np.float64))
+        lag_mi = self.lag_mutual_information(100_000, tol)
+        lags = len(lag_mi) - 1
+        g = np.zeros(len(u))
+        for start in range(0, len(u), 8192):
+            v = u[start : start + 8192, None]
+            # powers[:, j] = (1 - u)^j, j = 0..lags, by cumulative products (cheaper than pow)
+            powers = np.concatenate([np.ones_like(v), np.cumprod(np.broadcast_to(1.0 - v, (len(v), lags)), axis=1)], axis=1)
+            d = np.arange(1, lags + 1)
+            mi = lag_mi[1:]
+            one = powers[:, d - 1] - (d - 1) * v * powers[:, np.maximum(d - 2, 0)]  # d/du u (1-u)^{d-1}
+            two = 2 * v * powers[:, np.maximum(d - 2, 0)] - (d - 2) * v**2 * powers[:, np.maximum(d - 3, 0)]  # d/du u^2 (1-u)^{d-2}
+            two = np.where(d >= 2, (d - 1) * two, 0.0)
+            g[start : start + len(v)] = (2 * one - two) @ mi
+        return g
+
 
 class BetaBernoulli(Family):
     """Exchangeable binary law: theta ~ Beta(a, b), X_i iid Bernoulli(theta) (Polya urn).
@@ -524,6 +700,7 @@ class BetaBernoulli(Family):
     """
 
     name = "beta_bernoulli"
+    closed_form = True
 
     def __init__(self, n: int, a: float = 1.0, b: float = 1.0):
         if a <= 0 or b <= 0:
@@ -555,6 +732,18 @@ class BetaBernoulli(Family):
         return hbar
 
     def information_curve(self):
+        """Exact Z_1..Z_n in nats through conditional entropies: H_r = E h(P(X_j = 1 | r revealed)),
+        Z_{r+1} = H_0 - H_r (CCL Lemma 13). For a = b = 1 (Polya urn, t ones among r uniform) the sum
+        has a closed form in prefix sums of u ln u, O(n):
+        H_r = ((N - 1) ln N - (2 / N) sum_{u<N} u ln u) / (r + 1), N = r + 2. Other (a, b): the O(n^2)
+        entropy curve."""
+        if self.a == 1.0 and self.b == 1.0:
+            u = np.arange(1, self.n + 2, dtype=np.float64)
+            prefix = np.concatenate([[0.0], np.cumsum(u * np.log(u))])  # prefix[m] = sum_{u<=m} u ln u
+            r = np.arange(self.n, dtype=np.float64)
+            big_n = r + 2
+            h = ((big_n - 1) * np.log(big_n) - 2.0 / big_n * prefix[(big_n - 1).astype(int)]) / (r + 1)
+            return h[0] - h
         return information.information_curve_from_entropy_curve(self.entropy_curve())
 
 
@@ -564,6 +753,7 @@ class BlockCopy(Family):
     sum_b (s_b - 1) ln q = (N - K) ln q. Exact: Hbar_i = ln q sum_b (1 - C(n - s_b, i) / C(n, i))."""
 
     name = "block_copy"
+    closed_form = True
 
     def __init__(self, block_sizes, q: int):
         self.block_sizes = np.asarray(block_sizes, dtype=np.int64)
@@ -593,13 +783,29 @@ class BlockCopy(Family):
             out[rows[:, None], columns[None, :]] = _one_hot(value, self.q)[:, None, :]
         return out
 
-    def entropy_curve(self):
-        i = np.arange(self.n + 1)
-        miss = np.exp(information.log_binomial(self.n - self.block_sizes[:, None], i[None, :]) - information.log_binomial(self.n, i)[None, :])
-        return math.log(self.q) * (1 - miss).sum(axis=0)
-
     def information_curve(self):
-        return information.information_curve_from_entropy_curve(self.entropy_curve())
+        """Exact Z_1..Z_n in nats, O(n * distinct block sizes * largest block), any n: a token's
+        conditional entropy given a random set A (|A| = a among the n - 1 other positions) is ln q
+        unless one of its s - 1 block mates is in A, so
+        Z_{a+1} = ln q [1 - (1/n) sum_blocks s C(n - s, a) / C(n - 1, a)], the ratio of binomials
+        taken as a product of a-dependent factors (no large intermediate)."""
+        sizes, counts = np.unique(self.block_sizes, return_counts=True)
+        n = self.n
+        a = np.arange(n, dtype=np.float64)
+        untouched = np.zeros(n)
+        for s, count in zip(sizes, counts):
+            ratio = np.ones(n)
+            for i in range(int(s) - 1):  # P(the s - 1 block mates all avoid A)
+                ratio *= np.clip((n - 1 - a - i) / (n - 1 - i), 0.0, None)
+            untouched += s * count * ratio
+        return math.log(self.q) * np.maximum(1.0 - untouched / n, 0.0)
+
+    @staticmethod
+    def limit_profile(block: int, q: int):
+        """LZ continuum limit g(u) = (b - 1)(1 - u)^{b - 2} ln q of block-copy laws with all blocks of
+        size b: a token's conditional entropy is ln q while none of its b - 1 block mates is revealed,
+        so H(u) = ln q (1 - u)^{b-1} and g = -H'. Returns the function u -> g(u)."""
+        return lambda u: (block - 1) * (1 - np.asarray(u, dtype=np.float64)) ** (block - 2) * math.log(q)
 
 
 class ExchangeableGaussian:
@@ -666,19 +872,26 @@ FIGURE1_CURVE = np.array([0.0, 0.9, 1.9, 2.8, 3.4, 3.8, 4.3, 4.7, 5.2, 5.7, 6.1,
 FIGURE1_SIZES = (4, 5, 2, 2)
 
 
+@dataclass(frozen=True)
+class FamilyEntry:
+    """A law in the registry :data:`FAMILIES`.
+
+    ``build(n=..., **params)`` returns the :class:`Family` (sampling and the exact oracle), None for
+    curve-only laws; ``closed_curve(n, **params)`` gives its exact curve without building the law
+    (cheap at large n, e.g. a code without its generator), None when the family's own
+    ``information_curve()`` is the way."""
+
+    name: str
+    build: Callable[..., Family] | None
+    closed_curve: Callable[..., np.ndarray] | None = None
+
+
 def _markov(n: int, q: int = 2, stay: float = 0.9):
     return MarkovChain.symmetric(n, q, stay)
 
 
 def _mixture(n: int, q: int = 2, components: int = 4, concentration: float = 0.5, seed: int = 0):
     return MixtureOfProducts.random(n, q, components, concentration, seed)
-
-
-def _exchangeable_mixture(n: int, weights, thetas):
-    """Mixture of i.i.d. Bernoulli(theta_c) products (exchangeable; exact curve in closed form)."""
-    thetas = np.asarray(thetas, dtype=np.float64)
-    rows = np.stack([1.0 - thetas, thetas], axis=-1)  # (components, 2)
-    return MixtureOfProducts(weights, np.repeat(rows[:, None, :], n, axis=1))
 
 
 def _product(n: int, q: int = 2, seed: int = 0):
@@ -690,29 +903,69 @@ def _code_lift(n: int, k: int, q: int, stay: float = 0.9, seed: int = 0):
     return Paired(MarkovChain.symmetric(n, 2, stay), reed_solomon(n, k, q, seed))
 
 
-FAMILIES = {
-    "product": _product,
-    "tabular": random_tabular,
-    "all_equal": AllEqual,
-    "parity": parity,
-    "subspace": random_subspace,
-    "reed_solomon": reed_solomon,
-    "code_lift": _code_lift,
-    "mixture": _mixture,
-    "exchangeable_mixture": _exchangeable_mixture,
-    "markov": _markov,
-    "beta_bernoulli": BetaBernoulli,
-    "block_copy": BlockCopy,
+def _code_lift_curve(n: int, k: int, q: int, stay: float = 0.9, seed: int = 0):
+    """CCL Thm 25: Z(mu* x code_k) = Z(mu*) + ln q 1[j > k], independently of the code's points."""
+    return MarkovChain.symmetric(n, 2, stay).information_curve() + mds_curve(n, k, q)
+
+
+def _block_copy_curve(n: int, block_sizes, q: int):
+    law = BlockCopy(block_sizes, q)
+    if law.n != n:
+        raise ValueError(f"block_sizes must add up to n = {n}, got {law.n}")
+    return law.information_curve()
+
+
+FAMILIES: dict[str, FamilyEntry] = {
+    entry.name: entry
+    for entry in (
+        FamilyEntry("product", _product),
+        FamilyEntry("tabular", random_tabular),
+        FamilyEntry("all_equal", AllEqual),
+        FamilyEntry("parity", parity, lambda n, q=2, seed=None: mds_curve(n, n - 1, q)),
+        FamilyEntry("subspace", random_subspace),
+        FamilyEntry("reed_solomon", reed_solomon, lambda n, k, q, seed=0: mds_curve(n, k, q)),
+        FamilyEntry("mds_code", None, mds_curve),
+        FamilyEntry("code_lift", _code_lift, _code_lift_curve),
+        FamilyEntry("mixture", _mixture),
+        FamilyEntry("exchangeable_mixture", ExchangeableMixture),
+        FamilyEntry("markov", _markov),
+        FamilyEntry("beta_bernoulli", BetaBernoulli),
+        FamilyEntry("block_copy", BlockCopy, _block_copy_curve),
+        FamilyEntry("exchangeable_gaussian", None, lambda n, rho=1.0: ExchangeableGaussian(n, rho).information_curve()),
+        FamilyEntry("appendix_e", None, appendix_e_curve),
+    )
 }
 
 
-def make_family(name: str, **params) -> Family:
-    """Build a family by registry name, e.g. ``make_family("markov", n=64, stay=0.9)``."""
+def _entry(name: str) -> FamilyEntry:
     if name not in FAMILIES:
         raise ValueError(f"unknown family {name!r}; expected one of {sorted(FAMILIES)}")
+    return FAMILIES[name]
+
+
+def make_family(name: str, **params) -> Family:
+    """Build a family by registry name, e.g. ``make_family("markov", n=64, stay=0.9)``.
+
+    Raises ValueError for an unknown name, bad parameters, or a curve-only law (``mds_code``,
+    ``exchangeable_gaussian``, ``appendix_e``: no sampler or oracle)."""
+    entry = _entry(name)
+    if entry.build is None:
+        raise ValueError(f"family {name!r} is a curve-only law (no sampler or oracle); use distributions.curve")
     try:
-        family = FAMILIES[name](**params)
+        return entry.build(**params)
     except TypeError as error:
         raise ValueError(f"bad parameters {params} for family {name!r}: {error}") from None
-    return family
 
+
+def curve(name: str, n: int, **params) -> np.ndarray:
+    """Exact information curve Z_1..Z_n (float64, nats; CCL Def 3) of the law ``name`` of length n:
+    its closed form when the registry has one (no law built), else the family's own
+    ``information_curve()`` (a closed form of its class, or enumeration for small q^n).
+    Raises ValueError for an unknown name or bad parameters."""
+    entry = _entry(name)
+    if entry.closed_curve is None:
+        return np.asarray(make_family(name, n=n, **params).information_curve(), dtype=np.float64)
+    try:
+        return np.asarray(entry.closed_curve(n, **params), dtype=np.float64)
+    except TypeError as error:
+        raise ValueError(f"bad parameters {params} for the curve of {name!r}: {error}") from None

@@ -1,19 +1,12 @@
 """Evaluate many schedules on one information curve (exact, by CCL Thm 4).
 
-Schedules that take a number of steps k (uniform, cosine, log-linear, polynomial, geometric, the
-DP optimum and the LZ square-root rules) are built for each k by :func:`build`; schedules driven by a
-target error (TC, DTC, Austin) are built by :func:`build_for_eps`.
+Schedules of kind "steps" (uniform, cosine, log-linear, polynomial, geometric, the DP optimum and
+the LZ square-root rule) are built for each k by :func:`build`; schedules of kind "target" (TC, DTC,
+Austin) by :func:`build_for_eps`; both come from the registry :data:`mdmsched.schedules.SCHEDULES`.
 
-Also here, because both papers' experiments need them:
-
-* the DP optimum for many k in one pass (:func:`optimal_path`, :func:`optimal_errors`), used by
-  :func:`evaluate` and :func:`steps_to_reach`;
-* exact information curves of large laws in closed form (:func:`curve`, registry :data:`CURVES`):
-  MDS codes, all-equal, Beta-Bernoulli, exchangeable mixtures of products, homogeneous Markov chains,
-  the CCL Thm 25 lift, exchangeable Gaussian, the CCL Appendix-E curve; every other family falls back
-  to ``make_family(...).information_curve()``;
-* small analysis helpers: inverting the Li-Cai bound into a step count, fitting an O(log n) law,
-  ratios to the optimum.
+Also here, the small analysis helpers of both papers' experiments: inverting the Li-Cai bound into
+a step count, fitting an O(log n) law, ratios to the optimum. The DP optimum lives in
+:mod:`mdmsched.schedules`; exact curves of named laws in :func:`mdmsched.distributions.curve`.
 """
 
 from __future__ import annotations
@@ -22,71 +15,44 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy.special import logsumexp
 
-from . import distributions, error, information, schedules
+from . import error, information, schedules
 from .error import expected_kl
 
 __all__ = [
     "K_SCHEDULES",
     "EPS_SCHEDULES",
-    "CURVES",
     "build",
     "build_for_eps",
-    "thm9_schedule",
     "evaluate",
     "evaluate_for_eps",
     "steps_to_reach",
     "log_grid",
-    "optimal_path",
-    "optimal_errors",
     "next_boundary_error",
     "li_cai_steps",
     "fit_log_law",
     "ratio_to_optimal",
-    "curve",
-    "mds_curve",
-    "markov_curve",
-    "beta_bernoulli_curve",
-    "exchangeable_mixture_curve",
 ]
 
-K_SCHEDULES = ("uniform", "cosine", "loglinear", "polynomial", "geometric", "sqrt", "optimal")
-EPS_SCHEDULES = ("tc", "dtc", "austin_cor34", "austin_thm10")
+# the schedules a user can build for a number of steps, and those built for a target error
+K_SCHEDULES = schedules.names(kind="steps", needs=(None, "curve"))
+EPS_SCHEDULES = schedules.names(kind="target")
 
 
 def build(name: str, z, k: int, **params) -> np.ndarray:
     """A k-step schedule ``name`` for the curve z (curve-aware schedules read z, others ignore it)."""
-    n = len(z)
-    if name in ("optimal", "sqrt"):
-        return schedules.schedule(name, n, k=k, z=np.asarray(z), **params)
-    return schedules.schedule(name, n, k=k, **params)
-
-
-def thm9_schedule(name: str, n: int, eps: float, c: float) -> np.ndarray:
-    """CCL Thm 9 schedule ``"tc"`` or ``"dtc"`` for the upper estimate c (of TC or DTC).
-
-    With c = 0 (a product law), zeta = 1 + ceil(0 / eps) = 1 and the recursion N_1 = floor(n / 1)
-    reveals everything at once: the one-shot schedule, which is then exact (handled here too, as
-    the first core constructors divided by log(1 / (1 - 1/zeta)) = inf in that case).
-    """
-    if name not in ("tc", "dtc"):
-        raise ValueError(f"thm9_schedule builds 'tc' or 'dtc', got {name!r}")
-    if eps > 0 and c == 0:
-        return schedules.one_shot(n)
-    return schedules.schedule(name, n, eps=eps, **{name: c})
+    return schedules.schedule(name, len(z), k=k, z=np.asarray(z), **params)
 
 
 def build_for_eps(name: str, z, eps: float, slack: float = 1.0) -> np.ndarray:
     """A schedule targeting error eps from the scalar it needs (TC or DTC of z, times ``slack`` >= 1,
     i.e. an upper estimate as CCL Thm 9 assumes)."""
-    n = len(z)
-    tc, dtc = information.tc_from_curve(z), information.dtc_from_curve(z)
-    if name in ("tc", "dtc"):
-        return thm9_schedule(name, n, eps, slack * (tc if name == "tc" else dtc))
-    if name in ("austin_cor34", "austin_thm10"):
-        return schedules.schedule(name, n, eps=eps, dtc=slack * dtc)
-    raise ValueError(f"unknown eps-driven schedule {name!r}; expected one of {EPS_SCHEDULES}")
+    needs = schedules.SCHEDULES[name].needs if name in schedules.SCHEDULES else None
+    if needs not in ("tc", "dtc"):
+        raise ValueError(f"unknown eps-driven schedule {name!r}; expected one of {EPS_SCHEDULES}")
+    z = information.check_curve(z)
+    c = information.tc_from_curve(z) if needs == "tc" else information.dtc_from_curve(z)
+    return schedules.schedule(name, len(z), eps=eps, **{needs: slack * c})
 
 
 def _row(labels, name, sizes, z, **extra):
@@ -103,13 +69,13 @@ def _row(labels, name, sizes, z, **extra):
 def evaluate(z, ks, names=K_SCHEDULES, **labels) -> pd.DataFrame:
     """Exact expected KL of each named schedule at each k: one row per (schedule, k).
 
-    The DP optimum is computed for every k in one pass (:func:`optimal_path`)."""
+    The DP optimum is computed for every k in one pass (:func:`mdmsched.schedules.optimal_path`)."""
     z = information.check_curve(z)
     ks = [int(k) for k in ks if 1 <= k <= len(z)]
     rows = []
     for name in names:
         if name == "optimal":
-            path = optimal_path(z, ks)
+            path = schedules.optimal_path(z, ks)
             rows += [_row(labels, name, path[k][0], z, k=k) for k in ks]
             continue
         rows += [_row(labels, name, build(name, z, k), z, k=k) for k in ks]
@@ -127,7 +93,7 @@ def evaluate_for_eps(z, eps_values, names=EPS_SCHEDULES, slack: float = 1.0, **l
     tc, dtc = information.tc_from_curve(z), information.dtc_from_curve(z)
     rows = []
     for name in names:
-        c = slack * (tc if name == "tc" else dtc)
+        c = slack * (tc if schedules.SCHEDULES[name].needs == "tc" else dtc)
         for eps in eps_values:
             sizes = build_for_eps(name, z, float(eps), slack)
             rows.append(_row(labels, name, sizes, z, eps=float(eps), c=c, thm9_bound=error.thm9_step_bound(n, eps, c)))
@@ -141,10 +107,11 @@ def steps_to_reach(z, eps: float, name: str, *, built_from=None, **params) -> in
     and geometric grids are not: on ``mds_curve(1024, 256, 1031)`` cosine reaches 1% of TC at k = 13,
     misses it at k = 14..98, and bisection answered 99). The k-step schedules are scanned upward from
     k = 1 and the first one reaching eps is returned, so nothing is assumed about the order of the
-    errors; each costs one build and one Thm 4 sum (:func:`mdmsched.error.expected_kl`, the same
-number the tables report, so a step count and its error never disagree by rounding). The scan ends by k = n: n steps of size one
-    have error exactly 0. For the DP optimum (``"optimal"``, no ``built_from``) the scan is one DP
-    pass, layer k holding the optimal k-step error (CCL Eq. 1), stopped at the first layer <= eps.
+    errors. Each k costs one build and an O(k) Thm 4 sum from prefix sums, and the k found is
+    confirmed with :func:`mdmsched.error.expected_kl` (the number the tables report, so a step count
+    and its error never disagree by rounding). The scan ends by k = n: n steps of size one have error
+    exactly 0. For the DP optimum (``"optimal"``, no ``built_from``) the scan is one DP pass, layer k
+    holding the optimal k-step error (CCL Eq. 1), stopped at the first layer within rounding of eps.
 
     ``built_from``: build the schedules from this curve instead (e.g. a model's estimate) while
     scoring them on z. ``params`` go to the schedule's builder (e.g. ``power`` for polynomial)."""
@@ -153,21 +120,19 @@ number the tables report, so a step count and its error never disagree by roundi
     eps = float(eps)
     if not eps >= 0:
         raise ValueError(f"eps must be >= 0, got {eps}")
+    # prefix-sum forms of Thm 4 (the DP's F_k(n), the O(k) screen below) differ from the direct sum
+    # of expected_kl by rounding only, far below this slack: a k they put above eps + slack has error
+    # > eps, and the others are decided by expected_kl itself, exactly as a full scan would
+    slack = 1e-9 * max(1.0, float(np.abs(z).max()) * n)
     if name == "optimal" and built_from is None and not params:
-        # the DP's F_k(n) differs from the Thm 4 sum of its schedule by rounding only (prefix sums):
-        # layers within that rounding of eps are decided by the exact sum, as the scan below would
-        slack = 1e-9 * max(1.0, float(np.abs(z).max()) * n)
-        for k, value, parents in _optimal_layers(z, n):
-            if value <= eps + slack and expected_kl(z, _backtrack(parents, n)) <= eps:
-                return k
-        return n
+        k = len(schedules.optimal_errors(z, n, stop_at=eps + slack))  # F_j(n) > eps + slack for j < k
+        while k < n and expected_kl(z, schedules.optimal_path(z, [k])[k][0]) > eps:
+            k += 1  # only within rounding of eps
+        return k
     source = z if built_from is None else information.check_curve(built_from)
     if len(source) != n:
         raise ValueError(f"built_from has {len(source)} entries, z has {n}")
-    # Thm 4 in O(k) from prefix sums, sum_j Z_j - sum_i s_i Z_{N_{i-1}+1}, screens each k; it differs
-    # from the O(n) sum of expected_kl by rounding only (< slack), so a k it rejects has error > eps
-    # and a k it admits is decided by expected_kl itself: the answer is exactly the full scan's
-    total, slack = float(np.sum(z)), 1e-9 * max(1.0, float(np.abs(z).max()) * n)
+    total = float(np.sum(z))
     for k in range(1, n + 1):
         sizes = build(name, source, k, **params)
         starts = np.concatenate([[0], np.cumsum(sizes[:-1])])
@@ -179,61 +144,6 @@ number the tables report, so a step count and its error never disagree by roundi
 def log_grid(n: int, points: int) -> np.ndarray:
     """About ``points`` integers from 1 to n, geometrically spaced, without repeats."""
     return np.unique(np.round(np.geomspace(1, n, points)).astype(int))
-
-
-# --- the DP optimum for many k at once ------------------------------------------------------------
-
-
-def _optimal_layers(z, k_max: int):
-    """Yield (k, optimal k-step error, DP parents so far) for k = 1..k_max (CCL Eq. 1).
-
-    Layer k of the DP of :func:`mdmsched.schedules.optimal_schedule` holds F_k(N), the best error of
-    revealing N tokens in k steps, so F_k(n) for all k comes out of one pass of k_max layers."""
-    z = information.check_curve(z)
-    n = len(z)
-    prefix = np.concatenate([[0.0], np.cumsum(z)])
-    z_next = np.concatenate([z, [z[-1]]])
-    previous = np.full(n + 1, np.inf)
-    previous[0] = 0.0
-    parents = []
-    for steps in range(1, min(int(k_max), n) + 1):
-        previous, argbest = schedules.dp_layer(previous, prefix, z_next, steps, n)
-        parents.append(argbest)
-        yield steps, max(float(previous[n]), 0.0), parents
-
-
-def _backtrack(parents, n: int) -> np.ndarray:
-    counts = [n]
-    for argbest in reversed(parents):
-        counts.append(int(argbest[counts[-1]]))
-    return schedules.validate_sizes(np.diff(counts[::-1]), n)
-
-
-def optimal_path(z, ks) -> dict:
-    """The DP-optimal schedule and its error for every k in ``ks``: {k: (sizes, error)}.
-
-    Same schedules as :func:`mdmsched.schedules.optimal_schedule` (same DP, same tie-breaking), in
-    one pass of max(ks) layers instead of one DP per k."""
-    n = len(z)
-    wanted = {int(k) for k in ks if 1 <= k <= n}
-    out = {}
-    if not wanted:
-        return out
-    for steps, _, parents in _optimal_layers(z, max(wanted)):
-        if steps in wanted:
-            sizes = _backtrack(parents, n)
-            out[steps] = (sizes, expected_kl(z, sizes))  # the Thm 4 sum itself, as optimal_schedule reports
-    return out
-
-
-def optimal_errors(z, k_max: int, stop_at: float | None = None) -> np.ndarray:
-    """Optimal k-step expected KL for k = 1..k_max (fewer if the error falls to ``stop_at`` first)."""
-    values = []
-    for _, value, _ in _optimal_layers(z, k_max):
-        values.append(value)
-        if stop_at is not None and value <= stop_at:
-            break
-    return np.array(values)
 
 
 def next_boundary_error(sizes, jump: int) -> int:
@@ -282,119 +192,3 @@ def ratio_to_optimal(table: pd.DataFrame, by=("family",), value: str = "expected
         ratio = out[value] / out["optimal"]
     out["ratio"] = np.where(zero_opt, np.where(out[value] <= tol, 1.0, np.inf), ratio)
     return out
-
-
-# --- exact information curves in closed form (large n) ------------------------------------------
-
-
-def mds_curve(n: int, dim: int, q: int) -> np.ndarray:
-    """Uniform law on a dim-dimensional MDS code over F_q (e.g. Reed-Solomon, parity = dim n - 1):
-    Z_j = ln q 1[j > dim] (CCL Prop 20), without building the n x n generator."""
-    return np.where(np.arange(1, n + 1) > dim, math.log(q), 0.0)
-
-
-def markov_curve(chain) -> np.ndarray:
-    """Exact Z of a homogeneous Markov chain (any initial law) in O(n^2), for n in the thousands.
-
-    For S = {s_1 < ... < s_m}, H(X_S) = H(X_{s_1}) + sum_j H(X_{s_{j+1}} | X_{s_j}) (Markov property),
-    and H(X_b | X_a) = sum_x P(X_a = x) H(P^{b-a}[x, .]). Averaging over |S| = i needs only
-    P(min S = a) = C(n-1-a, i-1) / C(n, i) and P(a, b consecutive in S) = C(n-1-(b-a), i-2) / C(n, i)
-    (0-based), which gives Hbar_i (CCL Def 12) and Z by Lemma 13."""
-    n = chain.n
-    marginals = chain.site_marginals  # (n, q), P(X_a = .)
-    site_entropy = information.entropy_last_axis(marginals)  # H(X_a)
-    row_entropy = information.entropy_last_axis(chain.powers[1:n])  # (n - 1, q): H(P^d[x, .]) for d = 1..n-1
-    # sum over a = 0..n-1-d of P(X_a = .), then dotted with the row entropies at distance d
-    cumulative = np.cumsum(marginals, axis=0)
-    d = np.arange(1, n)
-    pair_total = np.einsum("dq,dq->d", cumulative[n - 1 - d], row_entropy)  # sum_a H(X_{a+d} | X_a)
-    i = np.arange(n + 1)[:, None]
-    log_total = information.log_binomial(n, i)
-    first = np.exp(information.log_binomial(n - 1 - np.arange(n)[None, :], i - 1) - log_total)  # (n+1, n)
-    pairs = np.exp(information.log_binomial(n - 1 - d[None, :], i - 2) - log_total)  # (n+1, n-1)
-    hbar = first @ site_entropy + pairs @ pair_total
-    hbar[0] = 0.0
-    return information.information_curve_from_entropy_curve(hbar)
-
-
-def _binary_entropy(p):
-    p = np.clip(p, 0.0, 1.0)
-    return information.entropy_last_axis(np.stack([p, 1.0 - p], axis=-1))
-
-
-def beta_bernoulli_curve(n: int, a: float = 1.0, b: float = 1.0) -> np.ndarray:
-    """Exact Z of the Beta(a, b)-Bernoulli exchangeable law through conditional entropies:
-    H_r = E H(X_j | r revealed) = sum_t P(t ones of r) h((a + t) / (a + b + r)), Z_{r+1} = H_0 - H_r.
-
-    For a = b = 1 (Polya urn, uniform t) the sum has a closed form in prefix sums of u ln u, so the
-    curve costs O(n): H_r = ((N - 1) ln N - (2 / N) sum_{u<N} u ln u) / (r + 1), N = r + 2. Other
-    (a, b) use the family's O(n^2) entropy curve."""
-    if a == 1.0 and b == 1.0:
-        u = np.arange(1, n + 2, dtype=np.float64)
-        prefix = np.concatenate([[0.0], np.cumsum(u * np.log(u))])  # prefix[m] = sum_{u<=m} u ln u
-        r = np.arange(n, dtype=np.float64)
-        big_n = r + 2
-        h = ((big_n - 1) * np.log(big_n) - 2.0 / big_n * prefix[(big_n - 1).astype(int)]) / (r + 1)
-        return h[0] - h
-    return distributions.BetaBernoulli(n, a, b).information_curve()
-
-
-def exchangeable_mixture_curve(n: int, weights, thetas, width: float = 10.0) -> np.ndarray:
-    """Exact Z of a mixture of i.i.d. Bernoulli(theta_c) products with weights w_c (a mixture of
-    m products, DTC <= ln m; CCL Example 2) through conditional entropies
-    H_r = sum_c w_c E_{t ~ Bin(r, theta_c)} h(P(X_j = 1 | t ones among r revealed)), Z_{r+1} = H_0 - H_r.
-
-    Each binomial expectation is summed over ``width`` standard deviations around r theta_c (the
-    mass left out is below 2 e^{-width^2/2}), vectorized over blocks of r: O(n^1.5) work."""
-    w = np.asarray(weights, dtype=np.float64)
-    th = np.asarray(thetas, dtype=np.float64)
-    if w.shape != th.shape or not np.isclose(w.sum(), 1) or np.any((th <= 0) | (th >= 1)):
-        raise ValueError("weights must sum to 1 and thetas lie in (0, 1), one per component")
-    log_w, log_t, log_1t = np.log(w), np.log(th), np.log1p(-th)
-    h = np.zeros(n)
-    for begin in range(0, n, 256):
-        r = np.arange(begin, min(begin + 256, n), dtype=np.float64)[:, None]  # (R, 1)
-        for theta in th:
-            half = math.ceil(width * math.sqrt(r[-1, 0] * theta * (1 - theta)) + width)
-            t = np.round(r * theta) + np.arange(-half, half + 1)[None, :]  # (R, T)
-            valid = (t >= 0) & (t <= r)
-            t = np.clip(t, 0, r)
-            log_joint = log_w[:, None, None] + t[None] * log_t[:, None, None] + (r - t)[None] * log_1t[:, None, None]
-            log_count = logsumexp(log_joint, axis=0)  # log P(t ones | r), up to C(r, t)
-            predictive = np.einsum("crt,c->rt", np.exp(log_joint - log_count), th)
-            log_binomial = information.log_binomial(r, t)
-            pmf = np.exp(log_binomial + t * np.log(theta) + (r - t) * np.log1p(-theta))
-            component = w[th == theta].sum() / np.count_nonzero(th == theta)
-            h[begin : begin + len(r)] += component * np.sum(np.where(valid, pmf * _binary_entropy(predictive), 0.0), axis=1)
-    return h[0] - h
-
-
-def _code_lift_curve(n: int, k: int, q: int, stay: float = 0.9, seed: int = 0) -> np.ndarray:
-    """CCL Thm 25: Z(mu* x code_k) = Z(mu*) + ln q 1[j > k] = Z^{up k}, mu* the binary Markov chain."""
-    return markov_curve(distributions.MarkovChain.symmetric(n, 2, stay)) + mds_curve(n, k, q)
-
-
-CURVES = {
-    "mds_code": lambda n, dim, q: mds_curve(n, dim, q),
-    "parity": lambda n, q=2, seed=None: mds_curve(n, n - 1, q),
-    "reed_solomon": lambda n, k, q, seed=0: mds_curve(n, k, q),
-    "all_equal": lambda n, q, weights=None: distributions.AllEqual(n, q, weights).information_curve(),
-    "beta_bernoulli": beta_bernoulli_curve,
-    "exchangeable_mixture": exchangeable_mixture_curve,
-    "markov": lambda n, q=2, stay=0.9: markov_curve(distributions.MarkovChain.symmetric(n, q, stay)),
-    "code_lift": _code_lift_curve,
-    "exchangeable_gaussian": lambda n, rho=1.0: distributions.ExchangeableGaussian(n, rho).information_curve(),
-    "appendix_e": lambda n, eps: distributions.appendix_e_curve(n, eps),
-}
-
-
-def curve(name: str, n: int, **params) -> np.ndarray:
-    """Exact information curve Z_1..Z_n (nats) of the law ``name`` of length n: a closed form from
-    :data:`CURVES` when there is one (cheap for large n), else the family's own exact curve
-    (``make_family(name, n=n, **params).information_curve()``, enumeration for small n)."""
-    if name in CURVES:
-        try:
-            return np.asarray(CURVES[name](n, **params), dtype=np.float64)
-        except TypeError as problem:
-            raise ValueError(f"bad parameters {params} for curve {name!r}: {problem}") from None
-    return distributions.make_family(name, n=n, **params).information_curve()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["check_prime", "inverse_table", "rref_mod_p", "rank_mod_p", "nullspace_mod_p"]
+__all__ = ["check_prime", "next_prime_above", "inverse_table", "rref_mod_p", "rank_mod_p", "nullspace_mod_p"]
 
 
 def check_prime(p: int, name: str = "q") -> int:
@@ -12,6 +12,14 @@ def check_prime(p: int, name: str = "q") -> int:
     if p < 2 or any(p % d == 0 for d in range(2, int(p**0.5) + 1)):
         raise ValueError(f"{name} must be a prime (codes are built over the prime field F_q), got {p}")
     return p
+
+
+def next_prime_above(n: int) -> int:
+    """The smallest prime > n (the field size of a Reed-Solomon code of length n needs q > n)."""
+    candidate = max(int(n) + 1, 2)
+    while any(candidate % d == 0 for d in range(2, int(candidate**0.5) + 1)):
+        candidate += 1
+    return candidate
 
 
 def inverse_table(p: int) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .distributions import categorical
 from .schedules import validate_sizes
 
 __all__ = ["random_orders", "step_of_position", "sample", "schedule_log_likelihood"]
@@ -33,12 +34,6 @@ def step_of_position(orders: np.ndarray, sizes) -> np.ndarray:
     return steps
 
 
-def _draw(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    cdf = np.cumsum(probs, axis=-1)
-    u = rng.random(probs.shape[:-1] + (1,)) * cdf[..., -1:]
-    return np.minimum((u >= cdf).sum(axis=-1), probs.shape[-1] - 1)
-
-
 def sample(oracle, sizes, m: int, rng: np.random.Generator, orders=None) -> np.ndarray:
     """Draw m samples with the random unmasking sampler: at step t the s_t positions of S_t are drawn
     independently from the oracle's conditional marginals given everything revealed before t."""
@@ -49,7 +44,7 @@ def sample(oracle, sizes, m: int, rng: np.random.Generator, orders=None) -> np.n
     for t in range(len(validate_sizes(sizes, n))):
         revealed = steps < t
         probs = np.asarray(oracle.conditional_marginals(x, revealed), dtype=np.float64)
-        draws = _draw(probs, rng)
+        draws = categorical(probs, rng)
         target = steps == t
         x[target] = draws[target]
     return x

@@ -1,7 +1,8 @@
 """Unmasking schedules: positive integer step sizes s_1..s_k with sum n.
 
-One registry, :data:`SCHEDULES`, maps a name to a constructor; :func:`schedule` builds any of them
-by name. Grid-based schedules (cosine, log-linear, polynomial, geometric, square-root rule) place
+One registry, :data:`SCHEDULES`, maps a name to a :class:`Schedule` record (constructor, kind, what
+it needs, plot style, paper result); :func:`schedule` builds any of them by name. The DP optimum of
+CCL Eq. 1 lives here too (:func:`optimal_schedule`, :func:`optimal_path`, :func:`optimal_errors`). Grid-based schedules (cosine, log-linear, polynomial, geometric, square-root rule) place
 the revealed counts N_1 < ... < N_k = n on a grid and repair collisions so every step reveals at
 least one token and exactly k steps are taken.
 """
@@ -9,6 +10,7 @@ least one token and exactly k steps are taken.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -17,12 +19,20 @@ from . import information
 
 __all__ = [
     "dp_layer",
+    "Schedule",
     "SCHEDULES",
+    "names",
+    "style",
     "schedule",
+    "optimal_path",
+    "optimal_errors",
     "validate_sizes",
     "sizes_from_counts",
     "counts_from_sizes",
+    "format_sizes",
+    "parse_sizes",
     "uniform",
+    "balanced",
     "cosine",
     "loglinear",
     "polynomial",
@@ -63,6 +73,16 @@ def _check_n_k(n, k=None):
         raise ValueError(f"k (number of steps) must be an integer in 1..n={n}, got {k!r}")
 
 
+def format_sizes(sizes) -> str:
+    """A schedule as text in tables, e.g. "4-5-2-2" (the inverse of :func:`parse_sizes`)."""
+    return "-".join(str(int(size)) for size in sizes)
+
+
+def parse_sizes(text: str) -> np.ndarray:
+    """The int64 sizes of a schedule written by :func:`format_sizes`."""
+    return np.array([int(part) for part in str(text).split("-")], dtype=np.int64)
+
+
 def counts_from_sizes(sizes) -> np.ndarray:
     """N_0 = 0, N_1, ..., N_k = n."""
     return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
@@ -82,11 +102,26 @@ def sizes_from_counts(counts, n: int) -> np.ndarray:
 
 
 def uniform(n: int, k: int) -> np.ndarray:
-    """LLaDA-style constant sizes: floor(n/k) each, the remainder added to the first steps."""
+    """Constant sizes as LLM samplers implement them: floor(n/k) each, the remainder n mod k added to
+    the *first* steps (LLaDA's ``get_num_transfer_tokens``, diffusers' ``BlockRefinementScheduler``).
+    When k does not divide n the larger steps all come first, e.g. uniform(64, 43) = [2] * 21 + [1] * 22;
+    :func:`balanced` spreads them evenly instead."""
     _check_n_k(n, k)
     sizes = np.full(k, n // k, dtype=np.int64)
     sizes[: n % k] += 1
     return sizes
+
+
+def balanced(n: int, k: int) -> np.ndarray:
+    """Constant sizes as LZ's statements mean them: the revealed counts a_i = round(i n / k) nearest
+    to the constant path a(t) = n t, so the sizes differ by at most one and the n mod k larger steps
+    are spread evenly (ties rounded up). Equals
+    :func:`uniform` when k divides n. E.g. balanced(64, 43) = [1, 2, 1, 2, ..., 1]: on the
+    exchangeable Gaussian (rho = 1) it errs 0.092 nats, uniform(64, 43) 0.220 (CCL Thm 4)."""
+    _check_n_k(n, k)
+    i = np.arange(k + 1, dtype=np.int64)
+    counts = (2 * i * n + k) // (2 * k)  # floor(i n / k + 1/2), exact in integers
+    return np.diff(counts)
 
 
 def cosine(n: int, k: int) -> np.ndarray:
@@ -253,31 +288,72 @@ def dp_layer(previous: np.ndarray, prefix: np.ndarray, z: np.ndarray, steps: int
     return best, argbest
 
 
-def optimal_schedule(z, k: int):
-    """Best k-step schedule for the information curve Z (CCL Eq. 1: minimum of the Thm 4 error).
-
-    Exact dynamic programme over revealed counts in O(k n log n) (divide and conquer on the Monge
-    block cost). Returns (sizes, error). The optimum need not be unique; ties go to the smaller
-    earlier block.
-    """
-    z = information.check_curve(z)
+def _optimal_layers(z: np.ndarray, k_max: int):
+    """Yield (k, F_k(n), DP parents of layers 1..k) for k = 1..k_max: layer k of the DP of CCL Eq. 1
+    holds F_k(N), the best Thm 4 error of revealing N tokens in k steps."""
     n = len(z)
-    _check_n_k(n, k)
     prefix = np.concatenate([[0.0], np.cumsum(z)])  # prefix[N] = Z_1 + ... + Z_N
     z_next = np.concatenate([z, [z[-1]]])  # z_next[N'] = Z_{N'+1}
     previous = np.full(n + 1, np.inf)
     previous[0] = 0.0
     parents = []
-    for steps in range(1, k + 1):
+    for steps in range(1, min(int(k_max), n) + 1):
         previous, argbest = dp_layer(previous, prefix, z_next, steps, n)
         parents.append(argbest)
+        yield steps, max(float(previous[n]), 0.0), parents
+
+
+def _backtrack(z: np.ndarray, parents) -> tuple[np.ndarray, float]:
+    """The sizes the DP parents describe, and their Thm 4 error summed directly (no prefix-sum
+    cancellation: k = n gives exactly 0)."""
+    n = len(z)
     counts = [n]
     for argbest in reversed(parents):
         counts.append(int(argbest[counts[-1]]))
     sizes = validate_sizes(np.diff(counts[::-1]), n)
-    # report the Thm 4 sum of the returned sizes itself (no prefix-sum cancellation: k = n gives 0)
     starts = np.repeat(np.asarray(counts[::-1][:-1]), sizes)
     return sizes, float(np.sum(z - z[starts]))
+
+
+def optimal_path(z, ks) -> dict:
+    """The DP-optimal schedule and its error for every k in ``ks``: {k: (sizes int64, error nats)}
+    (CCL Eq. 1), from one pass of max(ks) DP layers. Ks outside 1..n raise ValueError."""
+    z = information.check_curve(z)
+    n = len(z)
+    wanted = sorted({int(k) for k in ks})
+    for k in wanted:
+        _check_n_k(n, k)
+    out = {}
+    if not wanted:
+        return out
+    for steps, _, parents in _optimal_layers(z, wanted[-1]):
+        if steps in wanted:
+            out[steps] = _backtrack(z, parents)
+    return out
+
+
+def optimal_errors(z, k_max: int, stop_at: float | None = None) -> np.ndarray:
+    """Optimal k-step expected KL (nats) for k = 1..k_max, float64 (fewer entries if the error falls
+    to ``stop_at`` first): the DP values F_k(n) of CCL Eq. 1."""
+    z = information.check_curve(z)
+    values = []
+    for _, value, _ in _optimal_layers(z, k_max):
+        values.append(value)
+        if stop_at is not None and value <= stop_at:
+            break
+    return np.array(values)
+
+
+def optimal_schedule(z, k: int):
+    """Best k-step schedule for the information curve Z (CCL Eq. 1: minimum of the Thm 4 error).
+
+    Exact dynamic programme over revealed counts in O(k n log n) (divide and conquer on the Monge
+    block cost, :func:`dp_layer`). Returns (sizes, error in nats). The optimum need not be unique;
+    ties go to the smaller earlier block.
+    """
+    z = information.check_curve(z)
+    _check_n_k(len(z), k)
+    return optimal_path(z, [k])[k]
 
 
 def sqrt_rule(n: int, k: int, profile) -> np.ndarray:
@@ -332,11 +408,35 @@ def austin_thm10(n: int, eps: float, dtc: float) -> np.ndarray:
     return validate_sizes(np.concatenate([np.ones(k - 1, np.int64), uniform(tail, steps)]), n)
 
 
-def _needs_curve(builder):
+@dataclass(frozen=True)
+class Schedule:
+    """A registered schedule: its constructor and everything callers need to know about it.
+
+    ``kind``: "steps" (built for a number of steps ``k``), "target" (built for a target error
+    ``eps``) or "fixed" (neither). ``needs``: what it reads besides n: None, "curve" (the information
+    curve ``z``, or the profile), "tc" / "dtc" (an upper estimate of TC / DTC, nats) or "limit" (a
+    continuum profile ``g``). ``label``, ``colour``, ``marker``: how every plot draws it.
+    ``reference``: the paper result it implements."""
+
+    name: str
+    build: Callable[..., np.ndarray]
+    kind: str
+    needs: str | None
+    label: str
+    colour: str
+    marker: str
+    reference: str
+
+
+def _from_curve(builder):
+    """Adapt ``builder(n, k, profile)`` to take the curve z (or the profile) by keyword."""
+
     def build(n, k, z=None, profile=None):
         if z is None and profile is None:
             raise ValueError("this schedule needs the information curve: pass z=Z_1..Z_n (or profile=f)")
         if profile is None:
+            if len(z) != n:
+                raise ValueError(f"z must have n = {n} entries, got {len(z)}")
             profile = information.profile_from_curve(z)
         return builder(n, k, profile)
 
@@ -351,31 +451,63 @@ def _optimal(n: int, k: int, z=None):
     return optimal_schedule(z, k)[0]
 
 
-SCHEDULES: dict[str, Callable[..., np.ndarray]] = {
-    "uniform": uniform,
-    "cosine": cosine,
-    "loglinear": loglinear,
-    "polynomial": polynomial,
-    "geometric": geometric,
-    "tc": tc_schedule,
-    "dtc": dtc_schedule,
-    "optimal": _optimal,
-    "sqrt": _needs_curve(sqrt_rule),
-    "sqrt_continuum": sqrt_rule_continuum,
-    "austin_cor34": austin_cor34,
-    "austin_thm10": austin_thm10,
-    "one_shot": one_shot,
-    "autoregressive": autoregressive,
+SCHEDULES: dict[str, Schedule] = {
+    entry.name: entry
+    for entry in (
+        Schedule("uniform", uniform, "steps", None, "uniform", "tab:blue", "o", "LLaDA get_num_transfer_tokens"),
+        Schedule("balanced", balanced, "steps", None, "balanced (constant sizes)", "teal", "o", "LZ constant sizes"),
+        Schedule("cosine", cosine, "steps", None, "cosine", "tab:orange", "x", "MaskGIT / MD4 cosine"),
+        Schedule("loglinear", loglinear, "steps", None, "log-linear", "tab:green", "+", "MDLM log-linear"),
+        Schedule("polynomial", polynomial, "steps", None, "polynomial (p=2)", "tab:olive", "v", "MD4 polynomial"),
+        Schedule("geometric", geometric, "steps", None, "geometric", "tab:purple", "s", "LZ geometric (f ~ 1/l^2)"),
+        Schedule("sqrt", _from_curve(sqrt_rule), "steps", "curve", "LZ sqrt rule", "tab:brown", "^", "LZ square-root rule"),
+        Schedule("sqrt_continuum", sqrt_rule_continuum, "steps", "limit", "LZ continuum sqrt rule", "goldenrod", "d", "LZ continuum optimum"),
+        Schedule("optimal", _optimal, "steps", "curve", "DP optimum (Eq. 1)", "black", "*", "CCL Eq. 1"),
+        Schedule("tc", tc_schedule, "target", "tc", "TC schedule (Thm 9)", "tab:red", "D", "CCL Thm 9 (TC)"),
+        Schedule("dtc", dtc_schedule, "target", "dtc", "DTC schedule (Thm 9)", "tab:pink", "P", "CCL Thm 9 (DTC)"),
+        Schedule("austin_cor34", austin_cor34, "target", "dtc", "Austin Cor 34", "tab:gray", "h", "CCL Cor 34"),
+        Schedule("austin_thm10", austin_thm10, "target", "dtc", "Austin Thm 10", "tab:cyan", "p", "CCL Thm 10"),
+        Schedule("one_shot", one_shot, "fixed", None, "one shot", "0.3", "o", "CCL Thm 4 (k = 1: error = TC)"),
+        Schedule("autoregressive", autoregressive, "fixed", None, "one token per step", "0.6", ".", "exact sampling"),
+    )
 }
 
 
-def schedule(name: str, n: int, **params) -> np.ndarray:
-    """Build a schedule by registry name, e.g. ``schedule("cosine", 256, k=16)``,
-    ``schedule("tc", 1000, eps=1.0, tc=5.0)``, ``schedule("optimal", n, k=8, z=Z)``."""
+def names(kind: str | None = None, needs=...) -> tuple[str, ...]:
+    """Registered schedule names, optionally only those of a ``kind`` and/or with given ``needs``
+    (a value or a collection of values, None included)."""
+    wanted = needs if isinstance(needs, (tuple, list, set, frozenset)) else (needs,)
+    return tuple(
+        name
+        for name, entry in SCHEDULES.items()
+        if (kind is None or entry.kind == kind) and (needs is ... or entry.needs in wanted)
+    )
+
+
+def style(name: str) -> dict:
+    """Matplotlib keywords (color, marker, label) of a schedule, the same in every plot."""
+    entry = SCHEDULES[name]
+    return {"color": entry.colour, "marker": entry.marker, "label": entry.label}
+
+
+def schedule(name: str, n: int, *, z=None, **params) -> np.ndarray:
+    """Build a schedule by registry name (the one entry point), e.g. ``schedule("cosine", 256, k=16)``,
+    ``schedule("tc", 1000, eps=1.0, tc=5.0)``, ``schedule("optimal", n, k=8, z=Z)``.
+
+    ``z``, the information curve (nats), is context: schedules that need the curve read it, those
+    that need TC or DTC take it from z unless given (``tc=`` / ``dtc=``, an upper estimate as CCL
+    Thm 9 assumes), and the others ignore it. Returns int64 sizes summing to n. Raises ValueError for
+    an unknown name, missing or bad parameters."""
     if name not in SCHEDULES:
         raise ValueError(f"unknown schedule {name!r}; expected one of {sorted(SCHEDULES)}")
+    entry = SCHEDULES[name]
+    if entry.needs == "curve" and z is not None:
+        params.setdefault("z", z)
+    elif entry.needs in ("tc", "dtc") and entry.needs not in params and z is not None:
+        z = information.check_curve(z)
+        params[entry.needs] = information.tc_from_curve(z) if entry.needs == "tc" else information.dtc_from_curve(z)
     try:
-        sizes = SCHEDULES[name](n, **params)
+        sizes = entry.build(n, **params)
     except TypeError as error:
         raise ValueError(f"bad parameters {sorted(params)} for schedule {name!r}: {error}") from None
     return validate_sizes(sizes, n)

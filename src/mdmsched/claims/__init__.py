@@ -98,7 +98,7 @@ class Claim:
 
 
 CLAIMS: dict[str, Claim] = {}
-_MODULES = ("ccl",)  # submodules registering claims, imported by load()
+_MODULES = ("ccl", "lz", "learned", "unmasking")  # submodules registering claims, imported by load()
 
 
 def claim(id: str, *, report: str, paper_reference: str, statement: str, tables, info: bool = False):

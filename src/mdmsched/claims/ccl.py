@@ -18,6 +18,7 @@ import pandas as pd
 
 from .. import evaluation
 from ..error import expected_kl, thm9_step_bound
+from ..schedules import parse_sizes
 from . import Verdict, claim
 
 REPORT = "ccl_report"
@@ -74,7 +75,7 @@ def _figure1_area(label):
     def check(tables):
         rows = _table(tables, "ccl_figure1")
         rows = rows[rows.schedule == label]
-        sizes = [int(s) for s in rows["sizes"].iloc[0].split("-")]
+        sizes = [int(s) for s in parse_sizes(rows["sizes"].iloc[0])]
         area = polygon_area(rows["z"].to_numpy(), sizes)
         recorded = float(rows["expected_kl"].iloc[0])
         return Verdict(f"polygon area {area:.6f}, Thm 4 sum {recorded:.6f} (schedule {tuple(sizes)})",
@@ -116,7 +117,7 @@ def fig1_optimum(tables):
     table = _table(tables, "ccl_figure1")
     paper = table[table.schedule == "paper"]
     z = paper["z"].to_numpy()
-    n, k = len(z), len(paper["sizes"].iloc[0].split("-"))
+    n, k = len(z), len(parse_sizes(paper["sizes"].iloc[0]))
     brute = min(expected_kl(z, np.diff((0,) + cuts + (n,))) for cuts in itertools.combinations(range(1, n), k - 1))
     best = float(table[table.schedule == "optimal"].expected_kl.iloc[0])
     drawn = float(paper.expected_kl.iloc[0])

@@ -15,7 +15,7 @@ from typing import Callable
 __all__ = ["EXPERIMENTS", "experiment", "run_experiment"]
 
 EXPERIMENTS: dict[str, Callable] = {}
-_MODULES = ("ccl", "lz")
+_MODULES = ("ccl", "lz", "unmasking")
 
 
 def experiment(name: str):

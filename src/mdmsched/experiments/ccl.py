@@ -1,8 +1,8 @@
 """Experiments for Chen, Cong, Li (COLT 2026): one tidy table per claim (nats throughout).
 
 Families are given as *specs*, dicts ``{"label": ..., "family": <name>, **params}`` resolved by
-:func:`family_curve`: the name is a closed-form curve of :data:`mdmsched.evaluation.CURVES` or a
-family of :data:`mdmsched.distributions.FAMILIES`. Optional keys: ``"n"`` (a fixed length),
+:func:`family_curve`: the name is a law of :data:`mdmsched.distributions.FAMILIES` and its curve
+comes from :func:`mdmsched.distributions.curve`. Optional keys: ``"n"`` (a fixed length),
 ``"enumerate": true`` (exact curve by enumeration: length capped at the experiment's
 ``enumeration_n``), ``"dim_fraction"`` (code dimension as a fraction of n), ``"q": "prime"`` (the
 smallest prime > n, for Reed-Solomon codes), ``"eps"`` (a per-family target error), ``"q_alphabet"``
@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .. import distributions, error, evaluation, information, sampler, schedules
+from ..finite_field import next_prime_above
 from . import experiment
 
 # --- family specs -------------------------------------------------------------------------------
@@ -49,13 +50,6 @@ _DIMENSION_PARAMETER = {"subspace": "d", "reed_solomon": "k", "code_lift": "k", 
 _SPEC_KEYS = ("label", "n", "enumerate", "dim_fraction", "codim", "eps", "q_alphabet", "prefix")
 
 
-def _next_prime(n: int) -> int:
-    candidate = n + 1
-    while any(candidate % d == 0 for d in range(2, int(candidate**0.5) + 1)):
-        candidate += 1
-    return candidate
-
-
 def resolve_spec(spec: dict, n: int, enumeration_n: int | None = None):
     """(label, family name, length, curve parameters, alphabet size) of a family spec at length n."""
     spec = dict(spec)
@@ -65,7 +59,7 @@ def resolve_spec(spec: dict, n: int, enumeration_n: int | None = None):
         length = min(length, int(enumeration_n))
     params = {key: value for key, value in spec.items() if key not in _SPEC_KEYS + ("family",)}
     if params.get("q") == "prime":
-        params["q"] = _next_prime(length)
+        params["q"] = next_prime_above(length)
     if "dim_fraction" in spec:
         params[_DIMENSION_PARAMETER[name]] = max(1, min(length - 1, round(spec["dim_fraction"] * length)))
     if "codim" in spec:
@@ -79,7 +73,7 @@ def resolve_spec(spec: dict, n: int, enumeration_n: int | None = None):
 def family_curve(spec: dict, n: int, enumeration_n: int | None = None):
     """(label, exact information curve Z_1..Z_length in nats, alphabet size) of a family spec."""
     label, name, length, params, q = resolve_spec(spec, n, enumeration_n)
-    return label, evaluation.curve(name, length, **params), q
+    return label, distributions.curve(name, length, **params), q
 
 
 def _curves_over_n(spec: dict, ns):
@@ -93,10 +87,6 @@ def _curves_over_n(spec: dict, ns):
 
 def _rng(seed: int, *keys) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), *[int(k) for k in keys]]))
-
-
-def _sizes_label(sizes) -> str:
-    return "-".join(map(str, sizes))
 
 
 def _curve_labels(z) -> dict:
@@ -122,7 +112,7 @@ def figure1(seed: int = 0, sizes=distributions.FIGURE1_SIZES, curve=None):
             pd.DataFrame(
                 {
                     "schedule": label,
-                    "sizes": "-".join(map(str, chosen)),
+                    "sizes": schedules.format_sizes(chosen),
                     "j": np.arange(1, len(z) + 1),
                     "z": z,
                     "block": block + 1,
@@ -146,7 +136,7 @@ def _identity_family(name: str, n: int, seed: int) -> distributions.Family:
         "all_equal": lambda: distributions.AllEqual(n, 3),
         "parity": lambda: distributions.parity(n, 2, seed=seed),
         "subspace": lambda: distributions.random_subspace(n, max(1, n // 2), 3, seed=seed),
-        "reed_solomon": lambda: distributions.reed_solomon(n, max(1, n // 2), _next_prime(max(n, 4)), seed=seed),
+        "reed_solomon": lambda: distributions.reed_solomon(n, max(1, n // 2), next_prime_above(max(n, 4)), seed=seed),
         "mixture": lambda: distributions.make_family("mixture", n=n, q=2, components=3, seed=seed),
         "markov": lambda: distributions.MarkovChain.symmetric(n, 3, 0.8),
         "beta_bernoulli": lambda: distributions.BetaBernoulli(n, 0.5, 0.5),
@@ -161,19 +151,20 @@ def _monte_carlo_family(name: str, n: int, seed: int):
     """Larger laws for the Monte Carlo check: (family with its exact oracle, exact curve)."""
     if name == "markov":
         family = distributions.MarkovChain.symmetric(n, 2, 0.9)
-        return family, evaluation.markov_curve(family)
+        return family, family.information_curve()
     if name == "beta_bernoulli":
-        return distributions.BetaBernoulli(n), evaluation.beta_bernoulli_curve(n)
+        family = distributions.BetaBernoulli(n)
+        return family, family.information_curve()
     if name == "parity":
         family = distributions.parity(n, 2, seed=seed)
         return family, family.information_curve()
     if name == "reed_solomon":
-        family = distributions.reed_solomon(n, n // 2, _next_prime(n), seed=seed)
+        family = distributions.reed_solomon(n, n // 2, next_prime_above(n), seed=seed)
         return family, family.information_curve()
     if name == "code_lift":
-        q = _next_prime(n)
+        q = next_prime_above(n)
         family = distributions.make_family("code_lift", n=n, k=n // 3, q=q, stay=0.9, seed=seed)
-        return family, evaluation.curve("code_lift", n, k=n // 3, q=q, stay=0.9)
+        return family, distributions.curve("code_lift", n, k=n // 3, q=q, stay=0.9)
     if name == "all_equal":
         family = distributions.AllEqual(n, 4)
         return family, family.information_curve()
@@ -194,9 +185,9 @@ def identity_schedules(z, rng: np.random.Generator) -> dict:
         out["geometric k=3"] = schedules.geometric(n, 3)
     tc, dtc = information.tc_from_curve(z), information.dtc_from_curve(z)
     if tc > 1e-9:
-        out["tc eps=TC"] = evaluation.thm9_schedule("tc", n, tc, tc)
+        out["tc eps=TC"] = schedules.schedule("tc", n, eps=tc, tc=tc)
     if dtc > 1e-9:
-        out["dtc eps=DTC"] = evaluation.thm9_schedule("dtc", n, dtc, dtc)
+        out["dtc eps=DTC"] = schedules.schedule("dtc", n, eps=dtc, dtc=dtc)
     for draw in range(2):
         k = int(rng.integers(2, n)) if n > 2 else 1
         cuts = np.sort(rng.choice(np.arange(1, n), size=k - 1, replace=False))
@@ -238,7 +229,7 @@ def identity(
                     "n": n,
                     "q": family.q,
                     "schedule": label,
-                    "sizes": _sizes_label(sizes),
+                    "sizes": schedules.format_sizes(sizes),
                     "k": len(sizes),
                     "theorem": error.expected_kl(z, sizes),
                     "bruteforce": cache[key][0],
@@ -260,7 +251,7 @@ def identity(
                     "n": family.n,
                     "q": family.q,
                     "schedule": label,
-                    "sizes": _sizes_label(sizes),
+                    "sizes": schedules.format_sizes(sizes),
                     "k": len(sizes),
                     "theorem": error.expected_kl(z, sizes),
                     "bruteforce": np.nan,
@@ -354,7 +345,7 @@ def rs_oblivious_schedules(n: int, uniform_steps=(2, 4, 8), grid_steps: int = 8)
     """Schedules built without knowing the code dimension: the Thm 9 schedules tuned on the uniform
     law (TC = DTC = 0: one shot), uniform with few steps, cosine and geometric grids, and the
     optimum for one fixed dimension n/2 (a guess)."""
-    out = {"thm9 tuned on uniform law (one shot)": evaluation.thm9_schedule("tc", n, 1.0, 0.0)}
+    out = {"thm9 tuned on uniform law (one shot)": schedules.schedule("tc", n, eps=1.0, tc=0.0)}
     for k in uniform_steps:
         if k <= n:
             out[f"uniform k={k}"] = schedules.uniform(n, k)
@@ -381,8 +372,8 @@ def rs_codes(seed: int = 0, n: int = 24, q: int = 29, samples: int = 400, unifor
         tc, dtc = information.tc_from_curve(z), information.dtc_from_curve(z)
         aware = {
             "optimal (d, n-d)": np.array([d, n - d]),
-            f"tc schedule, true TC, eps={eps:g}": evaluation.thm9_schedule("tc", n, eps, tc),
-            f"dtc schedule, true DTC, eps={eps:g}": evaluation.thm9_schedule("dtc", n, eps, dtc),
+            f"tc schedule, true TC, eps={eps:g}": schedules.schedule("tc", n, eps=eps, tc=tc),
+            f"dtc schedule, true DTC, eps={eps:g}": schedules.schedule("dtc", n, eps=eps, dtc=dtc),
         }
         for group, chosen in (("oblivious", oblivious), ("aware", aware)):
             for s, (label, sizes) in enumerate(chosen.items()):
@@ -395,7 +386,7 @@ def rs_codes(seed: int = 0, n: int = 24, q: int = 29, samples: int = 400, unifor
                         "dimension": d,
                         "group": group,
                         "schedule": label,
-                        "sizes": _sizes_label(sizes),
+                        "sizes": schedules.format_sizes(sizes),
                         "steps": len(sizes),
                         "expected_kl": exact,
                         "closed_form": math.log(q) * evaluation.next_boundary_error(sizes, d),
@@ -421,17 +412,17 @@ def code_lift(seed: int = 0, n: int = 12, q: int = 13, stay: float = 0.9, steps=
     optimum on Z^{up k} with K and K + 1 steps (knowing k); on ``mc_dimensions`` also Monte Carlo with
     the paired oracle and the share of outputs outside the code."""
     chain = distributions.MarkovChain.symmetric(n, 2, stay)
-    z = evaluation.markov_curve(chain)
+    z = chain.information_curve()
     mc_dimensions = tuple(mc_dimensions) if mc_dimensions is not None else tuple(sorted({max(1, n // 4), n // 2, max(1, 3 * n // 4)}))
     rows = []
     # Thm 25 itself, tested without assuming additivity: the curve of the explicit product pmf of
     # (chain, RS code) (Lemma 13 on the enumerated table) against Z(chain) + ln q 1[j > k]
     small = distributions.MarkovChain.symmetric(enumeration_n, 2, stay)
-    z_small = evaluation.markov_curve(small)
+    z_small = small.information_curve()
     for k in range(1, enumeration_n):
         pair = distributions.make_family("code_lift", n=enumeration_n, k=k, q=enumeration_q, stay=stay, seed=seed + k)
         enumerated = information.information_curve(distributions.Family.pmf(pair))
-        lifted = z_small + evaluation.mds_curve(enumeration_n, k, enumeration_q)
+        lifted = z_small + distributions.mds_curve(enumeration_n, k, enumeration_q)
         rows += [
             {"kind": "enumerated", "k": k, "j": j + 1, "z": z_small[j], "z_up": lifted[j], "z_family": enumerated[j],
              "n_enumerated": enumeration_n, "q_enumerated": enumeration_q}
@@ -439,7 +430,7 @@ def code_lift(seed: int = 0, n: int = 12, q: int = 13, stay: float = 0.9, steps=
         ]
     for k in range(1, n):
         family = distributions.make_family("code_lift", n=n, k=k, q=q, stay=stay, seed=seed + k)
-        lifted = z + evaluation.mds_curve(n, k, q)
+        lifted = z + distributions.mds_curve(n, k, q)
         rows += [{"kind": "curve", "k": k, "j": j + 1, "z": z[j], "z_up": lifted[j]} for j in range(n)]
         for steps_count in steps:
             markov_optimal, markov_error = schedules.optimal_schedule(z, steps_count)
@@ -454,7 +445,7 @@ def code_lift(seed: int = 0, n: int = 12, q: int = 13, stay: float = 0.9, steps=
                     "k": k,
                     "K": steps_count,
                     "schedule": label,
-                    "sizes": _sizes_label(sizes),
+                    "sizes": schedules.format_sizes(sizes),
                     "steps": len(sizes),
                     "expected_kl": error.expected_kl(lifted, sizes),
                     "markov_part": error.expected_kl(z, sizes),
@@ -487,7 +478,7 @@ def appendix_e(seed: int = 0, ns=(1024, 4096, 16384), eps=(0.05, 0.1, 0.2), k_fa
             z = distributions.appendix_e_curve(int(n), float(target))
             base = {"n": int(n), "eps": float(target), "log_n": math.log(n), **_curve_labels(z)}
             k_max = min(int(n), math.ceil(k_factor * math.log(n) / target))
-            for k, value in enumerate(evaluation.optimal_errors(z, k_max), start=1):
+            for k, value in enumerate(schedules.optimal_errors(z, k_max), start=1):
                 rows.append({**base, "kind": "optimal", "schedule": "optimal", "k": k, "expected_kl": value})
             for name in ("tc", "dtc"):
                 sizes = evaluation.build_for_eps(name, z, float(target))
@@ -520,7 +511,7 @@ def sweep(seed: int = 0, n: int = 128, enumeration_n: int = 12, eps=(0.1,), fami
             tried += [("known", "tc", tc), ("known", "dtc", dtc)]
             rows = []
             for kind, name, c in tried:
-                sizes = evaluation.thm9_schedule(name, length, target, c)
+                sizes = schedules.schedule(name, length, eps=target, **{name: c})
                 rows.append({"kind": kind, "schedule": name, "c": c, "steps": len(sizes), "expected_kl": error.expected_kl(z, sizes)})
             table = pd.DataFrame(rows)
             table["reached"] = table.expected_kl <= target

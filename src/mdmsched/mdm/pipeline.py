@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import distributions, evaluation, information
+from .. import distributions, evaluation, information, schedules
 from ..error import expected_kl, expected_kl_monte_carlo
 from ..io import atomic_path, write_table
 from ..sampler import random_orders, sample
@@ -170,13 +170,12 @@ def train_model(spec: dict, dataset_path, out, partial_dir=None, threads: int | 
 # --- 3. evaluation --------------------------------------------------------------------------------
 
 
-def _reference_curve(spec: dict, family, samples: int, rng) -> tuple[np.ndarray, np.ndarray, str]:
-    """(Z, standard error, how it was obtained) of the true law: a closed form where the core has
-    one (e.g. Markov chains), else Monte Carlo with the exact oracle."""
-    data = spec["data"]
-    name, params = data["family"], dict(data.get("params") or {})
-    if name in evaluation.CURVES:
-        z = evaluation.curve(name, **params)
+def _reference_curve(family, samples: int, rng) -> tuple[np.ndarray, np.ndarray, str]:
+    """(Z, standard error, how it was obtained) of the true law: the family's closed form where it
+    has one (e.g. Markov chains), its enumeration when q^n is small, else Monte Carlo with the exact
+    oracle."""
+    if family.closed_form:
+        z = family.information_curve()
         return z, np.zeros_like(z), "exact (closed form)"
     if family.q ** family.n <= distributions.ENUMERATION_LIMIT:
         z = family.information_curve()
@@ -234,10 +233,6 @@ def _steps_table(name: str, z_estimated, z_true, eps_values) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _sizes_text(sizes) -> str:
-    return " ".join(str(int(s)) for s in sizes)
-
-
 def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: int,
                    threads: int | None = None) -> dict[str, pd.DataFrame]:
     """The report tables of one trained model (module doc); ``seed`` fixes every random choice."""
@@ -277,7 +272,7 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
     if family is not None:
         exact = estimate_information_curve(family, held_out, grid=grid, rng=np.random.default_rng(orders_seed),
                                            n_bootstrap=settings["bootstrap"])
-        z_true, z_true_se, how = _reference_curve(spec, family, settings["reference_samples"], rng)
+        z_true, z_true_se, how = _reference_curve(family, settings["reference_samples"], rng)
         curves += [_curve_rows(name, "exact oracle", exact.information_curve,
                                exact.information_curve_lower, exact.information_curve_upper),
                    _curve_rows(name, "true", z_true, z_true - 1.96 * z_true_se, z_true + 1.96 * z_true_se)]
@@ -313,11 +308,11 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
     for entry in _schedule_set(estimate.information_curve, z_true, settings):
         sizes = entry.pop("sizes")
         row = {"model": name, **entry, "steps": len(sizes), "max_size": int(sizes.max()),
-               "sizes": _sizes_text(sizes)}
+               "sizes": schedules.format_sizes(sizes)}
         if family is not None:
             k = len(sizes)
             row["factorization_exact"] = expected_kl(z_true, sizes)  # CCL Thm 4
-            row["optimal_exact"] = evaluation.optimal_path(z_true, [k])[k][1]
+            row["optimal_exact"] = expected_kl(z_true, schedules.optimal_schedule(z_true, k)[0])
         if entry["curve"] != "true":  # what a user of the model can build; the rest by Thm 4 only
             key = tuple(sizes)
             if key not in measured:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .. import claims as claims_layer
+from .. import schedules
 from ..claims import ccl as verdicts
 from ..io import read_table
 from ..plotting import draw_step_approximation, save_figure
@@ -49,33 +50,6 @@ FIGURES = {
     "heuristics": ("ccl_heuristics",),
 }
 
-# one colour per schedule across all panels
-COLOURS = {
-    "optimal": "black",
-    "uniform": "tab:blue",
-    "cosine": "tab:orange",
-    "loglinear": "tab:green",
-    "polynomial": "tab:olive",
-    "geometric": "tab:purple",
-    "sqrt": "tab:brown",
-    "tc": "tab:red",
-    "dtc": "tab:pink",
-    "austin_cor34": "tab:gray",
-    "austin_thm10": "tab:cyan",
-}
-LABELS = {
-    "optimal": "DP optimum (Eq. 1)",
-    "uniform": "uniform",
-    "cosine": "cosine",
-    "loglinear": "log-linear",
-    "polynomial": "polynomial (p=2)",
-    "geometric": "geometric",
-    "sqrt": "LZ sqrt rule",
-    "tc": "TC schedule (Thm 9)",
-    "dtc": "DTC schedule (Thm 9)",
-    "austin_cor34": "Austin Cor 34",
-    "austin_thm10": "Austin Thm 10",
-}
 
 
 def _table(tables_dir, name) -> pd.DataFrame:
@@ -127,7 +101,7 @@ def figure1(tables_dir, figures_dir):
     summary = []
     for label, rows in table.groupby("schedule", sort=False):
         z = rows["z"].to_numpy()
-        sizes = [int(s) for s in rows["sizes"].iloc[0].split("-")]
+        sizes = [int(s) for s in schedules.parse_sizes(rows["sizes"].iloc[0])]
         area = float(rows["shaded"].sum())
         fig, ax = plt.subplots(figsize=(7, 4.2))
         draw_step_approximation(ax, z, sizes, title=f"{label} schedule {tuple(sizes)}: shaded area = expected KL = {area:.2f}")
@@ -191,10 +165,10 @@ def error_vs_k(tables_dir, figures_dir):
     for ax, family in zip(axes, families):
         rows = table[table.family == family]
         for name, group in rows[rows.kind == "k"].groupby("schedule", sort=False):
-            ax.plot(group.k, group.expected_kl, color=COLOURS[name], lw=2.6 if name == "optimal" else 0.9, alpha=1 if name == "optimal" else 0.85,
-                    zorder=3 if name == "optimal" else 2, label=LABELS[name])
+            ax.plot(group.k, group.expected_kl, color=schedules.SCHEDULES[name].colour, lw=2.6 if name == "optimal" else 0.9, alpha=1 if name == "optimal" else 0.85,
+                    zorder=3 if name == "optimal" else 2, label=schedules.SCHEDULES[name].label)
         for name, group in rows[rows.kind == "eps"].groupby("schedule", sort=False):
-            ax.plot(group.steps, group.expected_kl, "o^sD"[list(COLOURS).index(name) % 4], color=COLOURS[name], ms=4.5, ls="none", label=LABELS[name] + " (at its steps)")
+            ax.plot(group.steps, group.expected_kl, schedules.SCHEDULES[name].marker, color=schedules.SCHEDULES[name].colour, ms=4.5, ls="none", label=schedules.SCHEDULES[name].label + " (at its steps)")
         n, tc, dtc = rows.n.iloc[0], rows.tc.iloc[0], rows.dtc.iloc[0]
         ax.set_xscale("log")
         ax.set_yscale("symlog", linthresh=1e-3)
@@ -226,7 +200,7 @@ def steps_vs_n(tables_dir, figures_dir):
         rows = table[table.family == family]
         for name in ("tc", "dtc", "optimal", "uniform", "cosine", "loglinear", "austin_thm10"):
             group = rows[rows.schedule == name]
-            ax.plot(group.n, group.steps, marker="o", ms=3, color=COLOURS[name], lw=2.4 if name == "optimal" else 1.3, label=LABELS[name])
+            ax.plot(group.n, group.steps, marker="o", ms=3, color=schedules.SCHEDULES[name].colour, lw=2.4 if name == "optimal" else 1.3, label=schedules.SCHEDULES[name].label)
         bound = rows[rows.schedule.str.startswith("thm9 bound")].groupby("n").steps.min()
         ax.plot(bound.index, bound.values, ls="--", color="tab:red", lw=1, label="Thm 9 bound, min(TC, DTC)")
         li_cai = rows[rows.schedule == "li-cai bound"]
@@ -461,7 +435,7 @@ def heuristics(tables_dir, figures_dir):
         ax.set_yscale("log")
         ax.set_xlabel("steps k")
         ax.set_ylabel("expected KL / optimal expected KL")
-        ax.set_title(f"{LABELS[name]} vs the DP optimum at equal k\n(not shown: {', '.join(f for f in families if f not in curved)}:"
+        ax.set_title(f"{schedules.SCHEDULES[name].label} vs the DP optimum at equal k\n(not shown: {', '.join(f for f in families if f not in curved)}:"
                      "\nthe optimum is exact there, the heuristic is not)", fontsize=8.5)
     axes[0].legend(fontsize=6.5)
     fraction = steps.eps_fraction.min()
@@ -470,7 +444,7 @@ def heuristics(tables_dir, figures_dir):
     x = np.arange(len(pivot))
     width = 0.8 / len(pivot.columns)
     for i, name in enumerate(pivot.columns):
-        axes[2].bar(x + (i - (len(pivot.columns) - 1) / 2) * width, pivot[name], width, color=COLOURS[name], label=LABELS[name])
+        axes[2].bar(x + (i - (len(pivot.columns) - 1) / 2) * width, pivot[name], width, color=schedules.SCHEDULES[name].colour, label=schedules.SCHEDULES[name].label)
     axes[2].axhline(1, color="black", lw=0.8)
     axes[2].set_yscale("log")
     axes[2].set_xticks(x, [f.replace(" ", "\n", 1) for f in pivot.index], rotation=60, fontsize=6.5, ha="right")

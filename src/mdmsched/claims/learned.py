@@ -1,0 +1,357 @@
+"""Claims of the learned-oracle report: trained denoisers used as the oracle of both papers.
+
+The report's tables are per model, named ``learned_{model}_{kind}`` with kind in :data:`KINDS`
+(written by :func:`mdmsched.mdm.pipeline.evaluate_model`), plus ``learned_{model}_history`` (the
+training history CSV beside the checkpoint) for the training-time row. Every check receives all the
+tables of the report and finds the models from the keys (:func:`models`); a claim about synthetic
+(or text) models FAILs when the config has none, since nothing was measured. Errors in nats unless
+a column says bits.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import Verdict, claim
+
+REPORT = "learned_report"
+KINDS = ("curve", "schedules", "steps", "summary", "samples")
+CURVE_TOLERANCE = 0.10  # sum_j |Z_model - Z_true| <= 10% of TC
+DP_TOLERANCE = 0.10  # DP optimum built from the estimated curve: within 10% of the exact-curve optimum ...
+DP_MAX_SHARE = 0.5  # ... at every k <= n/2
+SQRT_TOLERANCE = 0.20  # square-root rule from the estimated curve: within 20% of the same rule on the true curve
+# where the reference error is below this floor a ratio says nothing: there the schedule's own
+# exact error must be below the floor instead (an absolute bar that a bad schedule cannot meet)
+NEAR_ZERO = 0.01  # nats
+MC_STANDARD_ERRORS = 4.0  # Monte Carlo vs CCL Thm 4: within 4 SE (exactly equal where the SE is 0)
+MC_EXACT = 1e-9  # nats: "exactly equal" for a zero-variance Monte Carlo estimate
+GAP_STANDARD_ERRORS = 2.0  # the text gap at the smallest k must exceed 2 SE to be a measured gap
+TRAINING_BUDGET_MINUTES = 20.0  # the default config's budget: all models on 2 CPU cores
+
+
+def models(tables) -> list[str]:
+    """The models whose tables are in ``tables`` (keys ``learned_{model}_summary``), in key order."""
+    prefix, suffix = "learned_", "_summary"
+    return [key[len(prefix) : -len(suffix)] for key in tables if key.startswith(prefix) and key.endswith(suffix)]
+
+
+def table_names(model_names) -> list[str]:
+    """The table names this report's claims read for ``model_names`` (without the histories)."""
+    return [f"learned_{model}_{kind}" for model in model_names for kind in KINDS]
+
+
+def table_paths(model_names, tables_dir, models_dir) -> dict[str, Path]:
+    """Name -> path of every table the claims read: the pipeline's tables and the training histories."""
+    paths = {name: Path(tables_dir) / f"{name}.csv" for name in table_names(model_names)}
+    paths.update({f"learned_{model}_history": Path(models_dir) / f"{model}.history.csv" for model in model_names})
+    return paths
+
+
+def combined(tables, kind) -> pd.DataFrame:
+    """The ``kind`` tables of every model, concatenated (empty ones skipped)."""
+    parts = [tables[f"learned_{model}_{kind}"] for model in models(tables)]
+    parts = [part for part in parts if len(part)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def of_kind(summary: pd.DataFrame, kind) -> list[str]:
+    """The models of the (combined) ``summary`` trained on ``kind`` data: "synthetic" or "text"."""
+    return list(summary.loc[summary.kind == kind, "model"]) if len(summary) else []
+
+
+def models_of_kind(tables, kind) -> list[str]:
+    """Models among ``tables`` trained on ``kind`` data: "synthetic" (a known law) or "text"."""
+    return of_kind(combined(tables, "summary"), kind)
+
+
+def _summary(tables, model) -> pd.Series:
+    return tables[f"learned_{model}_summary"].iloc[0]
+
+
+def _tamper(tables, model, kind, change):
+    tampered = dict(tables)
+    tampered[f"learned_{model}_{kind}"] = change(tables[f"learned_{model}_{kind}"].copy())
+    return tampered
+
+
+def _duration(seconds) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def _none(kind, tolerance) -> Verdict:
+    return Verdict(f"no {kind}-data model in this config: nothing measured", False, tolerance)
+
+
+# ------------------------------------------------------------------------------------------------
+# Training
+# ------------------------------------------------------------------------------------------------
+
+
+@claim(
+    "learned_training_time",
+    report=REPORT,
+    paper_reference="none (replication budget)",
+    statement=f"the default config trains all models within {TRAINING_BUDGET_MINUTES:.0f} minutes on 2 CPU cores; "
+    "shown for the config that ran, on the machine that ran it",
+    tables=[],
+    info=True,
+)
+def training_time(tables):
+    seconds, rates = {}, {}
+    for model in models(tables):
+        history = tables.get(f"learned_{model}_history")
+        if history is not None and len(history):
+            seconds[model] = float(history.elapsed_s.iloc[-1])
+            rates[model] = float(history.tokens_per_s.median())
+    if not seconds:
+        return Verdict("no training history among the tables", None)
+    return Verdict(
+        f"{_duration(sum(seconds.values()))} of optimizer time for {len(seconds)} models ("
+        + ", ".join(f"{m}: {_duration(seconds[m])} at {rates[m]:,.0f} tok/s" for m in seconds)
+        + ")",
+        None,
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# The information curve estimated from the model (synthetic data)
+# ------------------------------------------------------------------------------------------------
+
+
+@claim(
+    "learned_curve_estimate",
+    report=REPORT,
+    paper_reference="CCL Lemma 13; LZ Eq. 18",
+    statement="the information curve estimated from a trained model's cross-entropy with a revealed (Z_j = H_1 + "
+    f"H_(j-1) - H_j) is close to the true curve: sum_j |Z_model - Z_true| <= {CURVE_TOLERANCE:.0%} of TC",
+    tables=[],
+)
+def curve_estimate(tables):
+    names = models_of_kind(tables, "synthetic")
+    tolerance = f"L1 / TC <= {CURVE_TOLERANCE:g} for every synthetic model"
+    if not names:
+        return _none("synthetic", tolerance)
+    parts, passed = [], True
+    for model in names:
+        row = _summary(tables, model)
+        passed &= bool(row.curve_l1_over_tc <= CURVE_TOLERANCE)
+        parts.append(
+            f"{model} (n = {int(row.n)}): L1 / TC = {row.curve_l1_over_tc:.3f} (exact oracle through the same estimator: "
+            f"{row.exact_oracle_curve_l1_over_tc:.3f}); TC {row.tc_model:.2f} +- {row.tc_model_se:.2f} vs {row.tc_true:.2f}, "
+            f"DTC {row.dtc_model:.2f} +- {row.dtc_model_se:.2f} vs {row.dtc_true:.2f}; truth: {row.reference}"
+        )
+    return Verdict("; ".join(parts), passed, tolerance)
+
+
+@curve_estimate.breaking
+def _(tables):
+    model = models_of_kind(tables, "synthetic")[0]
+    return _tamper(tables, model, "summary", lambda t: t.assign(curve_l1_over_tc=2 * CURVE_TOLERANCE))
+
+
+# ------------------------------------------------------------------------------------------------
+# Schedules built from the estimated curve (synthetic data, exact errors by CCL Thm 4)
+# ------------------------------------------------------------------------------------------------
+
+
+def _close(error, reference, tolerance):
+    """Per k: within ``tolerance`` of the reference where the reference is >= NEAR_ZERO, else the
+    schedule's own error <= NEAR_ZERO."""
+    return np.where(reference >= NEAR_ZERO, error <= (1 + tolerance) * reference, error <= NEAR_ZERO)
+
+
+def _per_k(model, built, reference, close) -> str:
+    cells = ", ".join(
+        f"k={int(k)}: {e:.3g} vs {r:.3g}" + ("" if ok else " (fails)") for k, e, r, ok in zip(built.index, built, reference, close)
+    )
+    return f"{model}: {cells}"
+
+
+def _bar(tolerance, what, where="") -> str:
+    return (
+        f"<= {1 + tolerance:g} x {what}{where}; where that is below {NEAR_ZERO:g} nats, "
+        f"the schedule's own error <= {NEAR_ZERO:g}"
+    )
+
+
+@claim(
+    "learned_dp_from_estimate",
+    report=REPORT,
+    paper_reference="CCL Eq. 1 / Thm 4",
+    statement="the optimal k-step schedule (the DP on the curve, CCL Eq. 1) built from the model's estimated curve has "
+    f"an exact expected KL (Thm 4 on the true curve) within {DP_TOLERANCE:.0%} of the true-curve optimum at every "
+    f"k <= n/2",
+    tables=[],
+)
+def dp_from_estimate(tables):
+    names = models_of_kind(tables, "synthetic")
+    tolerance = _bar(DP_TOLERANCE, "the exact-curve optimum", ", every k <= n/2")
+    if not names:
+        return _none("synthetic", tolerance)
+    parts, passed = [], True
+    for model in names:
+        rows = tables[f"learned_{model}_schedules"]
+        n = int(_summary(tables, model).n)
+        built = rows[(rows.schedule == "optimal") & (rows.curve == "estimated") & (rows.steps <= DP_MAX_SHARE * n)]
+        built = built.drop_duplicates("steps").set_index("steps").sort_index()
+        close = _close(built.factorization_exact, built.optimal_exact, DP_TOLERANCE)
+        passed &= len(built) > 0 and bool(close.all())
+        parts.append(_per_k(model, built.factorization_exact, built.optimal_exact, close))
+    return Verdict("; ".join(parts) + " (exact nats: built from the estimate vs the optimum)", passed, tolerance)
+
+
+@dp_from_estimate.breaking
+def _(tables):
+    def worsen(t):
+        rows = t.index[(t.schedule == "optimal") & (t.curve == "estimated")]
+        t.loc[rows, "factorization_exact"] = 2 * t.loc[rows, "optimal_exact"] + 2 * NEAR_ZERO
+        return t
+
+    return _tamper(tables, models_of_kind(tables, "synthetic")[0], "schedules", worsen)
+
+
+@claim(
+    "learned_sqrt_from_estimate",
+    report=REPORT,
+    paper_reference="LZ Eq. 17",
+    statement="the discrete square-root rule built from the model's estimated profile has an exact expected KL "
+    f"within {SQRT_TOLERANCE:.0%} of the same rule built from the true profile, at every k",
+    tables=[],
+)
+def sqrt_from_estimate(tables):
+    names = models_of_kind(tables, "synthetic")
+    tolerance = _bar(SQRT_TOLERANCE, "the rule on the true curve", ", every k")
+    if not names:
+        return _none("synthetic", tolerance)
+    parts, passed = [], True
+    for model in names:
+        rows = tables[f"learned_{model}_schedules"]
+        sqrt = rows[rows.schedule == "sqrt"]
+        built = sqrt[sqrt.curve == "estimated"].drop_duplicates("steps").set_index("steps").factorization_exact.sort_index()
+        reference = sqrt[sqrt.curve == "true"].drop_duplicates("steps").set_index("steps").factorization_exact
+        reference = reference.reindex(built.index)
+        close = _close(built, reference, SQRT_TOLERANCE)
+        passed &= len(built) > 0 and bool(reference.notna().all()) and bool(close.all())
+        parts.append(_per_k(model, built, reference, close))
+    return Verdict("; ".join(parts) + " (exact nats: from the estimate vs from the truth)", passed, tolerance)
+
+
+@sqrt_from_estimate.breaking
+def _(tables):
+    def worsen(t):
+        built = t.index[(t.schedule == "sqrt") & (t.curve == "estimated")]
+        true = t[(t.schedule == "sqrt") & (t.curve == "true")].set_index("steps").factorization_exact
+        t.loc[built, "factorization_exact"] = 2 * t.loc[built, "steps"].map(true).to_numpy() + 2 * NEAR_ZERO
+        return t
+
+    return _tamper(tables, models_of_kind(tables, "synthetic")[0], "schedules", worsen)
+
+
+@claim(
+    "learned_monte_carlo_thm4",
+    report=REPORT,
+    paper_reference="CCL Thm 4",
+    statement="E_S KL(mu || nu^S) estimated by Monte Carlo (random partitions, the exact oracle, samples of the true "
+    "law) equals the sum of Riemann gaps of the true curve",
+    tables=[],
+)
+def monte_carlo_thm4(tables):
+    names = models_of_kind(tables, "synthetic")
+    tolerance = f"|MC - Thm 4| <= {MC_STANDARD_ERRORS:g} SE (<= {MC_EXACT:g} where the SE is 0)"
+    if not names:
+        return _none("synthetic", tolerance)
+    parts, passed = [], True
+    for model in names:
+        rows = tables[f"learned_{model}_schedules"].dropna(subset=["factorization"])
+        gap = (rows.factorization - rows.factorization_exact).abs()
+        se = rows.factorization_se
+        ok = np.where(se > 0, gap <= MC_STANDARD_ERRORS * se, gap <= MC_EXACT)
+        passed &= len(rows) > 0 and bool(ok.all())
+        z = (gap / se.where(se > 0)).max()
+        parts.append(f"{model}: max |MC - Thm 4| / SE = {z:.2f} over {len(rows)} measured schedules ({int((se <= 0).sum())} with SE 0)")
+    return Verdict("; ".join(parts), passed, tolerance)
+
+
+@monte_carlo_thm4.breaking
+def _(tables):
+    def shift(t):
+        row = t.index[t.factorization.notna()][0]
+        t.loc[row, "factorization"] = t.loc[row, "factorization_exact"] + 10 * t.loc[row, "factorization_se"] + 1.0
+        return t
+
+    return _tamper(tables, models_of_kind(tables, "synthetic")[0], "schedules", shift)
+
+
+# ------------------------------------------------------------------------------------------------
+# Text (law unknown)
+# ------------------------------------------------------------------------------------------------
+
+
+@claim(
+    "learned_text_nelbo",
+    report=REPORT,
+    paper_reference="LZ Eq. 3",
+    statement="the denoiser trained with the cross-entropy objective has a held-out NELBO (an upper bound on its "
+    "negative log-likelihood) below the unigram entropy: it predicts characters from their context",
+    tables=[],
+)
+def text_nelbo(tables):
+    names = models_of_kind(tables, "text")
+    tolerance = "NELBO < unigram entropy (bits/char) for every text model"
+    if not names:
+        return _none("text", tolerance)
+    parts, passed = [], True
+    for model in names:
+        row = _summary(tables, model)
+        passed &= bool(row.nelbo_bits < row.unigram_bits)
+        parts.append(
+            f"{model}: {row.nelbo_bits:.3f} +- {row.nelbo_nats_se / math.log(2):.3f} bits/char (unigram {row.unigram_bits:.3f}); "
+            f"estimated TC {row.tc_model:.1f}, DTC {row.dtc_model:.1f} nats"
+        )
+    return Verdict("; ".join(parts), passed, tolerance)
+
+
+@text_nelbo.breaking
+def _(tables):
+    return _tamper(tables, models_of_kind(tables, "text")[0], "summary", lambda t: t.assign(nelbo_bits=t.unigram_bits + 0.1))
+
+
+@claim(
+    "learned_text_gap_falls",
+    report=REPORT,
+    paper_reference="CCL Thm 4; LZ Thm 7",
+    statement="the factorization gap (held-out NLL of a k-step schedule minus that of one token per step) of constant "
+    "sizes falls as k grows (for k dividing n the schedules refine each other, and a refinement never increases the "
+    "Thm 4 error)",
+    tables=[],
+)
+def text_gap_falls(tables):
+    names = models_of_kind(tables, "text")
+    tolerance = f"nonincreasing over the measured k dividing n; gap at the smallest k > {GAP_STANDARD_ERRORS:g} SE"
+    if not names:
+        return _none("text", tolerance)
+    parts, passed = [], True
+    for model in names:
+        rows = tables[f"learned_{model}_schedules"]
+        n = int(_summary(tables, model).n)
+        uniform = rows[(rows.schedule == "uniform") & rows.k_target.notna() & (n % rows.steps == 0) & (rows.steps < n)]
+        uniform = uniform.drop_duplicates("steps").set_index("steps").sort_index()
+        gap, se = uniform.gap_bits_per_char, uniform.gap_bits_per_char_se
+        ok = len(gap) >= 2 and bool(np.all(np.diff(gap.to_numpy()) <= 0)) and bool(gap.iloc[0] > GAP_STANDARD_ERRORS * se.iloc[0])
+        passed &= ok
+        parts.append(f"{model}: " + ", ".join(f"k={int(k)}: {g:.3g} +- {s:.2g}" for k, g, s in zip(gap.index, gap, se)) + " bits/char")
+    return Verdict("; ".join(parts), passed, tolerance)
+
+
+@text_gap_falls.breaking
+def _(tables):
+    def rise(t):
+        rows = t.index[(t.schedule == "uniform") & t.k_target.notna()]
+        t.loc[rows, "gap_bits_per_char"] = t.loc[rows, "steps"].to_numpy(dtype=float)  # grows with k
+        return t
+
+    return _tamper(tables, models_of_kind(tables, "text")[0], "schedules", rise)
