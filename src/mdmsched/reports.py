@@ -2,8 +2,7 @@
 
 Verdicts do not pass through here: the workflow writes each report's claims table
 (``results/claims/<report>.csv``, :mod:`mdmsched.claims`), which the notebook displays and the index
-reads. :class:`Claims` is the older in-notebook collector, kept only while the LZ and learned panels
-still take it; it records nothing outside the notebook.
+reads.
 """
 
 from __future__ import annotations
@@ -11,11 +10,9 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-import numpy as np
-
 from .io import atomic_path
 
-__all__ = ["render_notebook", "Claims"]
+__all__ = ["render_notebook"]
 
 
 def render_notebook(template, notebook_out, html_out, parameters: dict, log_path=None, expected_figures=()):
@@ -46,25 +43,3 @@ def render_notebook(template, notebook_out, html_out, parameters: dict, log_path
     missing = [str(path) for path in expected_figures if not Path(path).exists()]
     if missing:
         raise RuntimeError(f"notebook {template} did not save the expected figures: {missing}")
-
-
-class Claims:
-    """Collects (claim, paper's statement, measured value, pass/fail) rows inside a notebook (LZ and
-    learned panels until they move to :mod:`mdmsched.claims`)."""
-
-    def __init__(self):
-        self.rows = []
-
-    def check(self, claim: str, paper: str, measured, passed) -> bool:
-        passed = bool(np.all(passed))
-        self.rows.append({"claim": claim, "paper": paper, "measured": measured, "pass": "PASS" if passed else "FAIL"})
-        return passed
-
-    def table(self):
-        import pandas as pd
-
-        return pd.DataFrame(self.rows, columns=["claim", "paper", "measured", "pass"])
-
-    def summary(self) -> str:
-        failed = sum(row["pass"] == "FAIL" for row in self.rows)
-        return f"{len(self.rows) - failed} of {len(self.rows)} claims pass" + (f"; {failed} FAIL" if failed else "")

@@ -1,2 +1,2 @@
-"""Report panels: each loads one experiment table, draws the paper's figure, saves it (PDF + PNG),
-and records the claim it checks in a :class:`mdmsched.reports.Claims`. Notebooks call these."""
+"""Report panels: each loads one experiment table, draws the paper's figure and saves it (PDF + PNG).
+Panels only draw; the verdicts are claims of :mod:`mdmsched.claims`. Notebooks call these."""
