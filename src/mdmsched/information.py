@@ -297,10 +297,10 @@ def check_curve(z, name: str = "z", atol: float = CURVE_TOLERANCE) -> np.ndarray
     if z.ndim != 1 or len(z) < 1:
         raise ValueError(f"{name} must be a nonempty 1-d array Z_1..Z_n, got shape {z.shape}")
     if not np.isfinite(z).all():
-        raise ValueError(f"{name} must be finite, got {z[~np.isfinite(z)][0]} at Z_{int(np.argmin(np.isfinite(z))) + 1}")
+        raise ValueError(f"{name} must be finite, got {float(z[~np.isfinite(z)][0])} at Z_{int(np.argmin(np.isfinite(z))) + 1}")
     slack = atol * max(1.0, float(np.abs(z).max()))
     if abs(z[0]) > slack:
-        raise ValueError(f"{name} must start at Z_1 = 0 (CCL Def 3), got Z_1 = {z[0]!r}")
+        raise ValueError(f"{name} must start at Z_1 = 0 (CCL Def 3), got Z_1 = {float(z[0])!r}")
     drops = np.flatnonzero(np.diff(z) < -slack)
     if len(drops):
         j = int(drops[0]) + 1

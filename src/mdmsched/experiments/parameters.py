@@ -1,0 +1,132 @@
+"""The parameters each experiment accepts: names, JSON types and ranges (JSON schema, draft 2020-12).
+
+:func:`mdmsched.experiments.check_params` validates a parameter mapping against :func:`schema` (via
+:func:`mdmsched.config.check_schema`) and the cross-parameter rules of :data:`RULES`, so the workflow
+rejects a bad experiment config when the DAG is built and ``mdmsched experiment`` before it computes
+anything. Every experiment's keyword parameters appear here (a test holds the two lists equal).
+"""
+
+from __future__ import annotations
+
+__all__ = ["schema", "RULES"]
+
+
+def _integer(minimum: int = 1, **extra) -> dict:
+    return {"type": "integer", "minimum": minimum, **extra}
+
+
+def _positive() -> dict:
+    return {"type": "number", "exclusiveMinimum": 0}
+
+
+def _array(items: dict) -> dict:
+    return {"type": "array", "items": items, "minItems": 1}
+
+
+def _names(values) -> dict:
+    return _array({"enum": sorted(values)})
+
+
+def _family_specs() -> dict:
+    """CCL family specs: ``family`` (a curve of :data:`mdmsched.evaluation.CURVES` or a family of
+    :data:`mdmsched.distributions.FAMILIES`), spec keys of :func:`mdmsched.experiments.ccl.resolve_spec`
+    and the family's own parameters (checked by :func:`_check_family_specs`)."""
+    from .. import distributions, evaluation
+
+    return _array({"type": "object", "required": ["family"],
+                   "properties": {"family": {"enum": sorted(set(evaluation.CURVES) | set(distributions.FAMILIES))},
+                                  "label": {"type": "string"}, "n": _integer(2), "enumerate": {"type": "boolean"},
+                                  "dim_fraction": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                                  "codim": _integer(1), "eps": _positive(), "q_alphabet": _integer(2),
+                                  "prefix": {"type": "boolean"}}})
+
+
+def schema(name: str) -> dict:
+    """JSON schema of the parameters of experiment ``name`` (KeyError for an unknown name)."""
+    from .. import schedules
+    from . import lz
+
+    k_schedules = sorted(set(schedules.SCHEDULES) - {"tc", "dtc", "austin_cor34", "austin_thm10", "one_shot",
+                                                     "autoregressive", "optimal", "sqrt_continuum"})
+    identity_families = ["product", "tabular", "all_equal", "parity", "subspace", "reed_solomon", "mixture", "markov",
+                         "beta_bernoulli", "block_copy"]
+    monte_carlo_families = ["markov", "beta_bernoulli", "parity", "reed_solomon", "code_lift", "all_equal"]
+    properties = {
+        "ccl_figure1": {"sizes": _array(_integer()), "curve": {"type": ["array", "null"], "items": {"type": "number"}}},
+        "ccl_identity": {"n": _integer(2), "samples": _integer(2), "families": _names(identity_families),
+                         "mc_n": _integer(2), "mc_families": _names(monte_carlo_families)},
+        "ccl_error_vs_k": {"n": _integer(2), "enumeration_n": _integer(2), "families": _family_specs(),
+                           "k_points": {"type": ["integer", "null"], "minimum": 1}, "eps_points": _integer()},
+        "ccl_steps_vs_n": {"n_min": _integer(2), "n_max": _integer(2), "eps": _positive(),
+                           "families": _family_specs()},
+        "ccl_rs_codes": {"n": _integer(2), "q": _integer(2), "samples": _integer(), "uniform_steps": _array(_integer()),
+                         "grid_steps": _integer(), "eps": _positive()},
+        "ccl_code_lift": {"n": _integer(2), "q": _integer(2), "stay": {"type": "number", "minimum": 0, "maximum": 1},
+                          "steps": _array(_integer()), "samples": _integer(2),
+                          "mc_dimensions": {"type": ["array", "null"], "items": _integer(), "minItems": 1}},
+        "ccl_appendix_e": {"ns": _array(_integer(2)),
+                           "eps": _array({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}),
+                           "k_factor": _positive()},
+        "ccl_sweep": {"n": _integer(2), "enumeration_n": _integer(2), "eps": _array(_positive()),
+                      "families": _family_specs()},
+        "ccl_heuristics": {"n": _integer(2), "enumeration_n": _integer(2), "families": _family_specs(),
+                           "k_points": _integer(), "eps_fractions": _array(_positive()), "names": _names(k_schedules)},
+        "lz_identities": {"schedules_per_family": _integer(), "bruteforce_limit": _integer(),
+                          "model_weight": {"type": "number", "minimum": 0, "maximum": 1}, "gaussian_n": _integer(2)},
+        "lz_profiles": {"n": _integer(2), "families": _names(lz.FAMILY_LABELS)},
+        "lz_error_vs_k": {"n": _integer(2), "k_points": _integer(), "families": _names(lz.FAMILY_LABELS),
+                          "names": _names(set(k_schedules) | {"optimal"})},
+        "lz_worst_case": {"q": _integer(2), "block_lists": _array(_array(_integer())),
+                          "block_lengths": _array(_integer()), "n_values": _array(_integer(2)),
+                          "exact_limit": _integer(), "bruteforce_limit": _integer()},
+        "lz_dimension_free": {"n_values": _array(_integer(2)), "ratios": _array(_integer()),
+                              "families": _names(lz.DIMENSION_FREE_FAMILIES)},
+        "lz_scaling_limit": {"profiles": _names(lz.SCALING_PROFILES), "k_values": _array(_integer()),
+                             "n_factor": _integer(), "ratios": _array(_integer()), "n_values": _array(_integer(2))},
+        "lz_optimal_path": {"profiles": _names(lz.SCALING_PROFILES), "n": _integer(2), "k": _integer(),
+                            "profile_points": _integer(2), "profile_n_values": _array(_integer(2))},
+        "lz_gaussian_errors": {"rho": _positive(), "n_values": _array(_integer(2)), "k_values": _array(_integer())},
+        "lz_gaussian_steps": {"rho": _positive(), "n_values": _array(_integer(2)), "eps": _positive()},
+        "lz_gaussian_dyadic": {"rho": _positive(), "k_values": _array(_integer())},
+    }[name]
+    return {"type": "object", "additionalProperties": False, "properties": properties}
+
+
+def _check_family_specs(params: dict) -> list[str]:
+    """Problems with the family specs of a CCL experiment: each family's own parameters must be
+    accepted by its curve (or family constructor)."""
+    import inspect
+
+    from .. import distributions, evaluation
+    from .ccl import _SPEC_KEYS
+
+    problems = []
+    for index, spec in enumerate(params.get("families") or ()):
+        name = spec["family"]
+        function = evaluation.CURVES.get(name) or distributions.FAMILIES.get(name)
+        signature = inspect.signature(function)
+        if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+            continue
+        accepted = set(signature.parameters) - {"n", "seed"}
+        for key in sorted(set(spec) - set(_SPEC_KEYS) - {"family"} - accepted):
+            problems.append(f"families[{index}].{key}: unknown parameter of family {name!r} "
+                            f"(accepted: {', '.join(sorted(accepted | set(_SPEC_KEYS)))})")
+    return problems
+
+
+def _ordered(low: str, high: str):
+    def rule(params: dict) -> list[str]:
+        if low in params and high in params and params[low] > params[high]:
+            return [f"{low}: {params[low]} exceeds {high}={params[high]}"]
+        return []
+
+    return rule
+
+
+# cross-parameter rules: name -> functions returning problems as "parameter: problem"
+RULES = {
+    "ccl_steps_vs_n": [_ordered("n_min", "n_max"), _check_family_specs],
+    "ccl_error_vs_k": [_check_family_specs],
+    "ccl_sweep": [_check_family_specs],
+    "ccl_heuristics": [_check_family_specs],
+}
