@@ -38,6 +38,8 @@ __all__ = [
     "load_checkpoint",
     "load_model",
     "history_path",
+    "check_checkpoint",
+    "TrainingDiverged",
 ]
 
 TRAINING_DEFAULTS = {
@@ -178,6 +180,20 @@ def load_checkpoint(checkpoint_path: str | os.PathLike, map_location="cpu") -> d
     return state
 
 
+class TrainingDiverged(FloatingPointError, ValueError):
+    """Training met a non-finite loss, gradient or weight (the learning rate is usually too high)."""
+
+
+def check_checkpoint(state: dict, config: dict, train_data, path, finished: bool = False) -> None:
+    """Check that a checkpoint ``state`` (:func:`load_checkpoint`) was trained with ``config`` (the
+    resolved config of :func:`resolve_config`; :data:`RUNTIME_KEYS` may differ) on ``train_data``,
+    and with ``finished`` that it reached ``config["steps"]``. Raises ValueError naming the first
+    difference."""
+    _check_resume(state, config, _fingerprint(np.asarray(train_data)), Path(path))
+    if finished and int(state["step"]) < int(config["steps"]):
+        raise ValueError(f"checkpoint {path} is unfinished: step {state['step']} of {config['steps']}")
+
+
 def _check_resume(state: dict, config: dict, fingerprint: str, path: Path) -> None:
     saved = state["config"]
     for key in sorted(set(saved) | set(config)):
@@ -201,6 +217,11 @@ def load_model(checkpoint_path: str | os.PathLike,
     """
     device = resolve_device(device)
     state = load_checkpoint(checkpoint_path)
+    bad = [name for name, tensor in state["model"].items()
+           if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
+    if bad:
+        raise ValueError(f"checkpoint {checkpoint_path} has non-finite weights ({', '.join(bad[:3])}); "
+                         "its training diverged")
     model = build_model(state["config"])
     model.load_state_dict(state["model"])
     model.config, model.step, model.history = state["config"], state["step"], state["history"]
@@ -257,7 +278,7 @@ def train(config: dict, train_data: np.ndarray, val_data: np.ndarray | None,
         [{"params": decay, "weight_decay": config["weight_decay"]},
          {"params": no_decay, "weight_decay": 0.0}], lr=config["lr"], betas=(0.9, 0.99))
     generator = torch.Generator(device=device).manual_seed(config["seed"])
-    step, history = 0, []
+    step, history, lr = 0, [], config["lr"]
     if path.exists():
         state = load_checkpoint(path)
         _check_resume(state, config, fingerprint, path)
@@ -270,6 +291,10 @@ def train(config: dict, train_data: np.ndarray, val_data: np.ndarray | None,
         step, history = int(state["step"]), list(state["history"])
 
     def save():
+        if not all(torch.isfinite(p).all() for p in model.parameters()):  # never keep a diverged state
+            raise TrainingDiverged(f"training diverged by step {step}: non-finite weights with learning rate "
+                                   f"{lr:g} (training.lr={config['lr']:g}); lower the learning rate. The last "
+                                   f"finite checkpoint stays at {path}")
         _save(path, config, step, model, optimizer, generator, history, fingerprint)
 
     train_tensor = torch.as_tensor(train_data, device=device)
@@ -290,8 +315,14 @@ def train(config: dict, train_data: np.ndarray, val_data: np.ndarray | None,
             loss = masked_diffusion_loss(model, train_tensor[rows], generator).mean()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            if config["grad_clip"]:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config["grad_clip"])
+            # clip_grad_norm_ returns the norm before clipping; max_norm = inf only measures it
+            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config["grad_clip"] or math.inf)
+            if not (math.isfinite(loss.item()) and math.isfinite(norm.item())):
+                what = "loss" if not math.isfinite(loss.item()) else "gradient norm"
+                raise TrainingDiverged(
+                    f"training diverged at step {step + 1}: non-finite {what} with learning rate {lr:g} "
+                    f"(training.lr={config['lr']:g}); lower the learning rate. The last finite checkpoint "
+                    f"stays at {path}" + ("" if path.exists() else " (none was written yet)"))
             optimizer.step()
             window_losses.append(loss.item())
             seconds = time.perf_counter() - started
@@ -329,5 +360,7 @@ def train(config: dict, train_data: np.ndarray, val_data: np.ndarray | None,
         raise
     finally:
         bar.close()
+    if not history_path(path).exists():  # a finished checkpoint whose history was moved away or lost
+        _write_history(history_path(path), history)
     model.config, model.step, model.history = config, step, history
     return model.eval()
