@@ -2,7 +2,7 @@
 
 :func:`check_schema` validates a value with :mod:`jsonschema` (draft 2020-12) under strict JSON
 types: ``integer`` excludes floats such as 1e3 (which jsonschema counts as integers) and booleans,
-``number`` excludes booleans, NaN and infinities. Every violation is reported at once, one per line,
+``number`` excludes booleans, NaN and infinities; ``array`` accepts tuples (Python defaults). Every violation is reported at once, one per line,
 as ``path.to.key: problem``. :func:`check_workflow_config` checks a whole workflow config (the
 workflow's schema, then each experiment's parameters, each model's family, data and evaluation) so a
 bad config stops ``snakemake -n`` before any job runs.
@@ -10,7 +10,6 @@ bad config stops ``snakemake -n`` before any job runs.
 
 from __future__ import annotations
 
-import inspect
 import math
 from pathlib import Path
 
@@ -39,7 +38,8 @@ def _is_number(checker, value) -> bool:
 _STRICT = jsonschema.validators.extend(
     jsonschema.Draft202012Validator,
     type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many(
-        {"integer": _is_integer, "number": _is_number}),
+        {"integer": _is_integer, "number": _is_number,
+         "array": lambda checker, value: isinstance(value, (list, tuple))}),
 )
 
 
@@ -124,7 +124,3 @@ def check_workflow_config(config: dict, schema_path) -> dict:
         _check_model(name, spec)
     return config
 
-
-def accepted_parameters(function) -> set:
-    """Keyword parameters of an experiment or constructor (without ``seed``)."""
-    return set(inspect.signature(function).parameters) - {"seed"}

@@ -706,10 +706,38 @@ FAMILIES = {
 }
 
 
+_INTEGER = {"type": "integer", "minimum": 1}
+_PROBABILITY = {"type": "number", "minimum": 0, "maximum": 1}
+# ranges of the parameters the families share (each family's signature says which it takes)
+FAMILY_PARAMETERS = {
+    "n": _INTEGER, "k": _INTEGER, "d": _INTEGER, "components": _INTEGER,
+    "q": {"type": "integer", "minimum": 2},
+    "seed": {"type": ["integer", "null"], "minimum": 0},
+    "stay": _PROBABILITY,
+    "alpha": {"type": "number", "exclusiveMinimum": 0},
+    "concentration": {"type": "number", "exclusiveMinimum": 0},
+    "a": {"type": "number", "exclusiveMinimum": 0},
+    "b": {"type": "number", "exclusiveMinimum": 0},
+    "weights": {"type": "array", "items": {"type": "number", "minimum": 0}, "minItems": 1},
+    "thetas": {"type": "array", "items": _PROBABILITY, "minItems": 1},
+    "block_sizes": {"type": "array", "items": _INTEGER, "minItems": 1},
+}
+
+
 def make_family(name: str, **params) -> Family:
-    """Build a family by registry name, e.g. ``make_family("markov", n=64, stay=0.9)``."""
+    """Build a family by registry name, e.g. ``make_family("markov", n=64, stay=0.9)``.
+
+    Raises ValueError for an unknown name, a parameter the family does not take, or a shared
+    parameter out of range (:data:`FAMILY_PARAMETERS`: n >= 1, q >= 2, probabilities in [0, 1], ...),
+    naming the parameter."""
+    from .config import check_schema
+
     if name not in FAMILIES:
         raise ValueError(f"unknown family {name!r}; expected one of {sorted(FAMILIES)}")
+    try:
+        check_schema(params, {"type": "object", "properties": FAMILY_PARAMETERS})
+    except ValueError as problem:
+        raise ValueError(f"bad parameters for family {name!r}: {problem}") from None
     try:
         family = FAMILIES[name](**params)
     except TypeError as error:
