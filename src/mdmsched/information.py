@@ -361,7 +361,10 @@ def information_curve_monte_carlo(family, m: int, rng: np.random.Generator, prog
 
     Uses :func:`conditional_entropies_monte_carlo` on m samples; standard errors are across samples
     (each sample gives an unbiased curve). Returns z, z_se, tc, tc_se, dtc, dtc_se (nats).
+    Raises ValueError unless m is an integer >= 2 (standard errors need two samples).
     """
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 2:
+        raise ValueError(f"m (number of samples) must be an integer >= 2, got {m!r}")
     x = family.sample(m, rng)
     chunks = range(0, m, 16)
     if progress:

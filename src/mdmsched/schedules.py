@@ -56,10 +56,13 @@ def validate_sizes(sizes, n: int | None = None) -> np.ndarray:
     return array
 
 
-def _check_n_k(n, k=None):
+_NO_K = object()  # _check_n_k without a step count (k=None is a bad k, not a missing one)
+
+
+def _check_n_k(n, k=_NO_K):
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
-    if k is not None and (isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n):
+    if k is not _NO_K and (isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n):
         raise ValueError(f"k (number of steps) must be an integer in 1..n={n}, got {k!r}")
 
 
