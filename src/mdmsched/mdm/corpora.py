@@ -214,7 +214,8 @@ def load_text8(path_or_url: str | Path = TEXT8_URL, timeout: float = 10.0, deadl
             started = time.monotonic()
             chunks = []
             with urllib.request.urlopen(source, timeout=timeout) as response:
-                while chunk := response.read(1 << 20):
+                read = getattr(response, "read1", response.read)  # read1: what arrived, one receive
+                while chunk := read(1 << 20):
                     chunks.append(chunk)
                     if time.monotonic() - started > deadline:
                         raise TimeoutError(f"no complete download within the {deadline:g} s deadline")
