@@ -49,11 +49,12 @@ def _join(prefix: str, path) -> str:
     return ".".join(parts).replace(".[", "[") or "(top level)"
 
 
-def _describe(error) -> str:
+def _describe(error, unknown: str):
+    """(unknown keys or None, message) of one jsonschema error."""
     if error.validator == "additionalProperties":
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         allowed = sorted(error.schema.get("properties", {}))
-        return extra, f"unknown parameter (accepted: {', '.join(allowed)})" if allowed else "unknown key"
+        return extra, f"unknown {unknown} (accepted: {', '.join(allowed)})" if allowed else f"unknown {unknown}"
     message = error.message
     if error.validator == "type" and isinstance(error.instance, str):
         message += " (a string: nested --config values reach the workflow as strings; set them in a --configfile)"
@@ -62,14 +63,15 @@ def _describe(error) -> str:
     return None, message
 
 
-def check_schema(value, schema: dict, prefix: str = "") -> None:
+def check_schema(value, schema: dict, prefix: str = "", unknown: str = "key") -> None:
     """Validate ``value`` against the JSON ``schema`` with strict types (module doc).
 
-    Raises :class:`ConfigError` (a ValueError) listing every violation as ``prefix.path: problem``.
+    Raises :class:`ConfigError` (a ValueError) listing every violation as ``prefix.path: problem``
+    (a key the schema does not allow: ``prefix.path.key: unknown <unknown>``).
     """
     problems = []
     for error in sorted(_STRICT(schema).iter_errors(value), key=lambda e: list(map(str, e.absolute_path))):
-        extra, message = _describe(error)
+        extra, message = _describe(error, unknown)
         if extra:
             problems += [f"{_join(prefix, [*error.absolute_path, key])}: {message}" for key in extra]
         else:

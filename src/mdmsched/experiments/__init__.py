@@ -53,7 +53,7 @@ def check_params(name: str, params: dict | None, prefix: str | None = None) -> d
     if params is not None and not isinstance(params, dict):
         raise ConfigError(f"{prefix}: experiment parameters must be a mapping, got {params!r}")
     params = dict(params or {})
-    check_schema(params, schema(name), prefix)
+    check_schema(params, schema(name), prefix, unknown="parameter")
     defaults = {key: p.default for key, p in inspect.signature(EXPERIMENTS[name]).parameters.items()
                 if p.default is not p.empty}
     problems = [f"{prefix}.{problem}" for rule in RULES.get(name, ()) for problem in rule({**defaults, **params})]

@@ -250,11 +250,14 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
 
     Raises ValueError when the checkpoint was not trained, to the end, with this entry's model and
     training settings on this dataset (:func:`mdmsched.mdm.training.check_checkpoint`), when its
-    weights are not finite, or when an evaluation ``ks`` exceeds the sequence length."""
+    weights are not finite, when evaluation ``ks`` or ``eps`` is empty, or a ``ks`` exceeds the sequence length."""
     settings = {**EVALUATION_DEFAULTS, **(spec.get("evaluation") or {})}
     if threads is not None:
         torch.set_num_threads(int(threads))
     dataset = read_dataset(dataset_path)
+    for key in ("ks", "eps"):
+        if len(settings[key]) == 0:
+            raise ValueError(f"evaluation.{key} must list at least one value, got []")
     too_long = [int(k) for k in settings["ks"] if int(k) > dataset["train"].shape[1]]
     if too_long:
         raise ValueError(f"evaluation.ks {too_long} exceed the sequence length n={dataset['train'].shape[1]}")
