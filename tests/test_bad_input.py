@@ -310,6 +310,25 @@ def test_cli_never_prints_a_traceback(name, n, params):
         assert sum(map(int, out.split())) == n
 
 
+@settings(max_examples=60)
+@given(name=st.sampled_from(["ccl_figure1", "ccl_error_vs_k", "lz_gaussian_steps", "nope"]),
+       params=json_values, junk=st.booleans())
+def test_cli_experiment_never_prints_a_traceback(name, params, junk, tmp_path_factory):
+    """Arbitrary JSON as --params: Figure 1 (fast) may run; the other experiments get an unknown key
+    too, so they are always refused before computing anything."""
+    import json
+
+    if junk and isinstance(params, dict):
+        params = {**params, "not_a_parameter": 1}
+    if name != "ccl_figure1" and not (isinstance(params, dict) and "not_a_parameter" in params):
+        params = {"not_a_parameter": params}
+    out = tmp_path_factory.mktemp("cli") / "table.csv"
+    code, _, err = run_cli(["experiment", name, "--params", json.dumps(params), "--out", str(out)])
+    assert code in (0, 2), (code, err)
+    if code == 2:
+        assert len(err.strip().splitlines()) == 1 and err.startswith("mdmsched") and not out.exists(), err
+
+
 # --- property: the public API returns a valid value or names the parameter ------------------------
 
 numbers = st.floats(allow_nan=True, allow_infinity=True) | st.integers(-5, 60) | st.sampled_from([0, 0.0, -0.0, 1e-320, 1e999])
