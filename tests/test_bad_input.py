@@ -182,6 +182,8 @@ def test_family_parameters_are_checked_by_name(params, parameter):
         ("lz_profiles", {"families": ["markov", "nope"]}, r"lz_profiles\.families\[1\]"),
         ("ccl_sweep", {"families": [{"family": "markov", "stya": 0.3}]}, r"families\[0\]\.stya: unknown parameter"),
         ("ccl_sweep", {"families": [{"family": "nope"}]}, r"families\[0\]\.family"),
+        ("ccl_sweep", {"families": [{"family": "markov", "stay": 1.5}]}, r"ccl_sweep\.families\[0\]\.stay: 1\.5"),
+        ("ccl_error_vs_k", {"families": [{"family": "markov", "q": 1}]}, r"families\[0\]\.q: 1 is less than"),
         ("ccl_identity", {"samples": True}, r"ccl_identity\.samples"),
         ("nope", {}, r"unknown experiment 'nope'"),
     ],

@@ -100,17 +100,28 @@ def _check_family_specs(params: dict) -> list[str]:
     from .. import distributions, evaluation
     from .ccl import _SPEC_KEYS
 
+    from ..config import check_schema
+    from .ccl import resolve_spec
+
     problems = []
+    n = params.get("n", params.get("n_min"))
     for index, spec in enumerate(params.get("families") or ()):
         name = spec["family"]
         function = evaluation.CURVES.get(name) or distributions.FAMILIES.get(name)
         signature = inspect.signature(function)
-        if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
-            continue
-        accepted = set(signature.parameters) - {"n", "seed"}
-        for key in sorted(set(spec) - set(_SPEC_KEYS) - {"family"} - accepted):
-            problems.append(f"families[{index}].{key}: unknown parameter of family {name!r} "
-                            f"(accepted: {', '.join(sorted(accepted | set(_SPEC_KEYS)))})")
+        if not any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+            accepted = set(signature.parameters) - {"n", "seed"}
+            unknown = sorted(set(spec) - set(_SPEC_KEYS) - {"family"} - accepted)
+            problems += [f"families[{index}].{key}: unknown parameter of family {name!r} "
+                         f"(accepted: {', '.join(sorted(accepted | set(_SPEC_KEYS)))})" for key in unknown]
+            if unknown:
+                continue
+        try:  # the family's own parameters at this length, in the shared ranges of make_family
+            _, _, length, resolved, _ = resolve_spec(spec, n, params.get("enumeration_n"))
+            check_schema({**resolved, "n": length}, {"properties": distributions.FAMILY_PARAMETERS},
+                         f"families[{index}]")
+        except (ValueError, TypeError, KeyError) as problem:
+            problems += str(problem).splitlines()
     return problems
 
 
