@@ -291,6 +291,7 @@ def test_cli_entry_point_prints_no_traceback():
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([10**400, -10**400, 1e300])
     | st.text(max_size=5),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4),
     max_leaves=8,
@@ -300,7 +301,7 @@ PARAM_KEYS = st.sampled_from(["k", "eps", "tc", "dtc", "power", "z", "profile", 
 
 @settings(max_examples=150)
 @given(name=st.sampled_from(sorted(schedules.SCHEDULES) + ["nope"]), n=st.integers(-3, 30) | st.just(10**30),
-       params=st.dictionaries(PARAM_KEYS, json_values, max_size=3))
+       params=st.dictionaries(PARAM_KEYS, json_values, max_size=3) | json_values)
 def test_cli_never_prints_a_traceback(name, n, params):
     import json
 
@@ -361,12 +362,26 @@ def test_schedules_return_valid_sizes_or_name_the_parameter(name, n, k, eps, bou
     sizes = check_valid_or_names(lambda: schedules.schedule(name, n, **params), ["n", "z", "parameters", *params])
     if sizes is not None:
         schedules.validate_sizes(sizes, n)
+        if "z" in params:  # built from a curve only if the curve is valid
+            information.check_curve(z)
+        if "power" in params:
+            assert math.isfinite(power) and power > 0
 
 
-@given(z=curves, sizes=size_lists)
-def test_expected_kl_is_finite_and_nonnegative_or_names_the_parameter(z, sizes):
+def compositions(n: int):
+    """Size lists summing to n (valid schedules of a curve of length n)."""
+    if n <= 1:
+        return st.just([n] if n else [])
+    return st.sets(st.integers(1, n - 1), max_size=n - 1).map(
+        lambda cuts: list(np.diff([0, *sorted(cuts), n]).astype(int)))
+
+
+@given(z=curves, data=st.data())
+def test_expected_kl_is_finite_and_nonnegative_or_names_the_parameter(z, data):
+    sizes = data.draw(compositions(len(z)) | size_lists)
     value = check_valid_or_names(lambda: mdmsched.expected_kl(z, sizes), ["z", "sizes"])
-    if value is not None:
+    if value is not None:  # a value only for a valid curve (finite, Z_1 = 0, nondecreasing)
+        information.check_curve(z)
         assert math.isfinite(value) and value >= -1e-6 * max(1.0, float(np.max(np.abs(z)))) * len(z)
         profile = check_valid_or_names(lambda: error.factorization_error(np.diff(z), sizes), ["profile", "sizes"])
         assert profile is None or profile == pytest.approx(value, abs=1e-6 * max(1.0, float(np.max(np.abs(z)))) * len(z))

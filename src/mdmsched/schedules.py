@@ -70,7 +70,10 @@ def _check_real(value, name: str, allow_zero: bool = False, allow_inf: bool = Fa
     """A real parameter > 0 (>= 0 when ``allow_zero``), finite unless ``allow_inf``; else ValueError."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ValueError(f"{name} must be a number, got {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond float range
+        value = math.copysign(math.inf, value)
     if math.isnan(value) or (math.isinf(value) and not allow_inf) or value < 0 or (value == 0 and not allow_zero):
         sign = "nonnegative" if allow_zero else "positive"
         finite = "" if allow_inf else " and finite"
