@@ -317,7 +317,7 @@ def train(config: dict, train_data: np.ndarray, val_data: np.ndarray | None,
             loss.backward()
             # clip_grad_norm_ returns the norm before clipping; max_norm = inf only measures it
             norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config["grad_clip"] or math.inf)
-            if not (math.isfinite(loss.item()) and math.isfinite(norm.item())):
+            if not bool(torch.isfinite(loss.detach()) & torch.isfinite(norm)):  # one device sync
                 what = "loss" if not math.isfinite(loss.item()) else "gradient norm"
                 raise TrainingDiverged(
                     f"training diverged at step {step + 1}: non-finite {what} with learning rate {lr:g} "
