@@ -419,7 +419,10 @@ SCHEDULES: dict[str, Callable[..., np.ndarray]] = {
 
 def schedule(name: str, n: int, **params) -> np.ndarray:
     """Build a schedule by registry name, e.g. ``schedule("cosine", 256, k=16)``,
-    ``schedule("tc", 1000, eps=1.0, tc=5.0)``, ``schedule("optimal", n, k=8, z=Z)``."""
+    ``schedule("tc", 1000, eps=1.0, tc=5.0)``, ``schedule("optimal", n, k=8, z=Z)``.
+
+    Raises ValueError naming the parameter for an unknown name, missing or unknown parameters, and
+    values the constructor rejects (n, k, eps, bounds, curves: :func:`mdmsched.information.check_curve`)."""
     if name not in SCHEDULES:
         raise ValueError(f"unknown schedule {name!r}; expected one of {sorted(SCHEDULES)}")
     try:

@@ -213,7 +213,7 @@ def load_model(checkpoint_path: str | os.PathLike,
     """The trained model of a checkpoint, in eval mode on ``device`` (None: cuda if available).
 
     The checkpoint's config, step and history are attached as ``model.config``, ``model.step``
-    and ``model.history``.
+    and ``model.history``. Raises ValueError for an unreadable checkpoint or non-finite weights.
     """
     device = resolve_device(device)
     state = load_checkpoint(checkpoint_path)
@@ -257,7 +257,9 @@ def train(config: dict, train_data: np.ndarray, val_data: np.ndarray | None,
     ``n`` is the data's sequence length. ``train_data`` and ``val_data`` are integer arrays (m, n)
     (``val_data`` may be None: no validation). If ``checkpoint_path`` exists the run resumes from
     it; its config (except :data:`RUNTIME_KEYS`) and training data must match, or ValueError is
-    raised. A finished checkpoint is returned as is. ``callback(step, row)`` is called after every
+    raised. A finished checkpoint is returned as is. A non-finite loss, gradient norm or weight
+    raises :class:`TrainingDiverged` (a ValueError) naming the step and the learning rate; the
+    checkpoint on disk then stays the last finite one. ``callback(step, row)`` is called after every
     optimisation step with the step number and the latest history row (or None).
     """
     config = resolve_config(config, train_data, val_data)
