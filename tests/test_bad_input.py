@@ -24,10 +24,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mdmsched
-from mdmsched import distributions, error, information, schedules
+from mdmsched import distributions, error, evaluation, information, schedules
 from mdmsched.cli import main
 from mdmsched.config import ConfigError, check_schema
 from mdmsched.experiments import check_params, run_experiment
+from mdmsched.mdm.curves import estimate_information_curve
 
 REPO = Path(__file__).resolve().parents[1]
 NAN, INF = float("nan"), float("inf")
@@ -146,6 +147,11 @@ def test_infinite_and_overflowing_schedule_parameters_have_defined_schedules(nam
                                                            np.random.default_rng(0)), "m"),
         (lambda: error.expected_kl_monte_carlo(distributions.make_family("markov", n=4), None, [2, 2], 0,
                                                np.random.default_rng(0)), "m"),
+        (lambda: evaluation.steps_to_reach(np.array([0.0, 1, 2, 3]), NAN, "uniform"), "eps"),  # returned n
+        (lambda: evaluation.steps_to_reach(np.array([0.0, 1, 2, 3]), -1.0, "optimal"), "eps"),
+        (lambda: evaluation.log_grid(0, 5), "n"),  # "Geometric sequence cannot include zero"
+        (lambda: estimate_information_curve(distributions.make_family("markov", n=4),
+                                            np.zeros((8, 4), dtype=int), n_bootstrap=-1), "n_bootstrap"),
     ],
 )
 def test_meaningless_parameters_raise_value_errors_naming_them(call, parameter):

@@ -140,7 +140,10 @@ def steps_to_reach(z, eps: float, name: str, built_from=None, **params) -> int:
     Exact for the DP optimum (its error is nonincreasing in k; the DP runs layer by layer until the
     error is reached). Other schedules use bisection on k, exact when their error is nonincreasing
     in k (true of the usual grids in practice, not guaranteed). ``built_from``: build the schedules
-    from this curve instead (e.g. a model's estimate) while scoring them on z."""
+    from this curve instead (e.g. a model's estimate) while scoring them on z. Raises ValueError
+    unless eps is a positive number (inf: one step) and z a valid curve."""
+    if not eps > 0:  # also NaN: no schedule reaches a meaningless target
+        raise ValueError(f"eps must be positive, got {eps!r}")
     z = information.check_curve(z)
     n = len(z)
     if name == "optimal" and built_from is None:
@@ -164,7 +167,10 @@ def steps_to_reach(z, eps: float, name: str, built_from=None, **params) -> int:
 
 
 def log_grid(n: int, points: int) -> np.ndarray:
-    """About ``points`` integers from 1 to n, geometrically spaced, without repeats."""
+    """About ``points`` integers from 1 to n, geometrically spaced, without repeats. Raises
+    ValueError unless n >= 1 and points >= 1."""
+    if not (n >= 1 and points >= 1):
+        raise ValueError(f"n and points must be at least 1, got n={n!r}, points={points!r}")
     return np.unique(np.round(np.geomspace(1, n, points)).astype(int))
 
 
