@@ -191,6 +191,12 @@ def test_family_parameters_are_checked_by_name(params, parameter):
         ("ccl_sweep", {"families": [{"family": "markov", "stay": 1.5}]}, r"ccl_sweep\.families\[0\]\.stay: 1\.5"),
         ("ccl_error_vs_k", {"families": [{"family": "markov", "q": 1}]}, r"families\[0\]\.q: 1 is less than"),
         ("ccl_identity", {"samples": True}, r"ccl_identity\.samples"),
+        ("ccl_code_lift", {"q": 12}, r"ccl_code_lift\.q: q must be a prime"),
+        ("ccl_rs_codes", {"n": 12, "q": 11}, r"ccl_rs_codes\.q: Reed-Solomon codes need q > n"),
+        ("lz_optimal_path", {"n": 64, "k": 128}, r"lz_optimal_path\.k: 128 steps exceed n = 64"),
+        ("lz_gaussian_errors", {"n_values": [16], "k_values": [32]}, r"k_values: 32 steps exceed n_values = 16"),
+        ("ccl_figure1", {"curve": [0, 1, 0.5]}, r"ccl_figure1\.curve must be nondecreasing"),
+        ("ccl_figure1", {"curve": [0, 1, 2]}, r"ccl_figure1\.sizes: sum 13 must equal the 3 points of curve"),
         ("nope", {}, r"unknown experiment 'nope'"),
     ],
 )

@@ -228,16 +228,19 @@ def test_deleted_output_reruns_only_its_job_and_what_depends_on_it(smoke_run, tm
 def test_failing_rule_leaves_no_partial_output(smoke_run):
     workdir = smoke_run["workdir"]
     config = smoke_config(workdir)
-    bad = dict(config, results_dir="results/failing", reports_dir="reports/failing", figures_dir="figures/failing")
-    # valid by the schema (so the job runs), impossible at run time: Figure 1's 4 steps on a 3-point curve
-    name = "ccl_figure1"
-    bad["experiments"] = {**config["experiments"], name: {"curve": [0.0, 1.0, 2.0]}}
+    bad = dict(config, results_dir="results/failing", reports_dir="reports/failing", figures_dir="figures/failing",
+               data_dir="data/failing", models_dir="models/failing")
+    # a config that passes every check before the run and fails at run time: training diverges
+    model = sorted(config["models"])[0]
+    spec = config["models"][model]
+    bad["models"] = {model: {**spec, "training": {**spec["training"], "lr": 1e6, "warmup_steps": 0}}}
     (workdir / "config" / "failing.yaml").write_text(yaml.safe_dump(bad))
-    table = workdir / "results/failing/tables" / f"{name}.csv"
-    result = snakemake(workdir, table.relative_to(workdir), "--configfile", "config/failing.yaml", check=False)
+    checkpoint = workdir / "models/failing" / f"{model}.pt"
+    result = snakemake(workdir, checkpoint.relative_to(workdir), "--configfile", "config/failing.yaml", check=False)
     assert result.returncode != 0
-    assert "n=3" in result.stdout, result.stdout[-3000:]
-    leftovers = [path.name for path in table.parent.glob("*")] if table.parent.exists() else []
+    assert "training diverged" in result.stdout, result.stdout[-3000:]
+    # nothing published; models/failing/partial/ keeps the last finite checkpoint, if one was written
+    leftovers = [path.name for path in checkpoint.parent.glob("*") if path.is_file()]
     assert not leftovers, f"the failed job left {leftovers}"
 
 

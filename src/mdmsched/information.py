@@ -305,7 +305,7 @@ def check_curve(z, name: str = "z", atol: float = CURVE_TOLERANCE) -> np.ndarray
     if len(drops):
         j = int(drops[0]) + 1
         raise ValueError(f"{name} must be nondecreasing (Han's inequality) within {slack:.3g}, got "
-                         f"Z_{j + 1} = {z[j]!r} < Z_{j} = {z[j - 1]!r}; fit estimated curves monotonely first")
+                         f"Z_{j + 1} = {float(z[j])!r} < Z_{j} = {float(z[j - 1])!r}; fit estimated curves monotonely first")
     return z
 
 

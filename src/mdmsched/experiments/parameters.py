@@ -125,6 +125,42 @@ def _check_family_specs(params: dict) -> list[str]:
     return problems
 
 
+def _prime_q(params: dict) -> list[str]:
+    from ..finite_field import check_prime
+
+    try:
+        check_prime(params["q"])
+    except ValueError as problem:
+        return [f"q: {problem}"]
+    return []
+
+
+def _rs_length(params: dict) -> list[str]:
+    return [f"q: Reed-Solomon codes need q > n, got q={params['q']}, n={params['n']}"] if params["q"] <= params["n"] else []
+
+
+def _steps_within(steps: str, lengths: str):
+    def rule(params: dict) -> list[str]:
+        k = max(params[steps]) if isinstance(params[steps], (list, tuple)) else params[steps]
+        n = min(params[lengths]) if isinstance(params[lengths], (list, tuple)) else params[lengths]
+        return [f"{steps}: {k} steps exceed {lengths} = {n}"] if k > n else []
+
+    return rule
+
+
+def _figure1_curve(params: dict) -> list[str]:
+    from .. import distributions, information
+
+    curve = distributions.FIGURE1_CURVE if params.get("curve") is None else params["curve"]
+    try:
+        information.check_curve(curve, name="curve")
+    except ValueError as problem:
+        return [str(problem)]
+    if sum(params["sizes"]) != len(curve):
+        return [f"sizes: sum {sum(params['sizes'])} must equal the {len(curve)} points of curve"]
+    return []
+
+
 def _ordered(low: str, high: str):
     def rule(params: dict) -> list[str]:
         if low in params and high in params and params[low] > params[high]:
@@ -140,4 +176,9 @@ RULES = {
     "ccl_error_vs_k": [_check_family_specs],
     "ccl_sweep": [_check_family_specs],
     "ccl_heuristics": [_check_family_specs],
+    "ccl_code_lift": [_prime_q],
+    "ccl_rs_codes": [_prime_q, _rs_length],
+    "ccl_figure1": [_figure1_curve],
+    "lz_optimal_path": [_steps_within("k", "n")],
+    "lz_gaussian_errors": [_steps_within("k_values", "n_values")],
 }

@@ -323,8 +323,8 @@ def train(config: dict, train_data: np.ndarray, val_data: np.ndarray | None,
                 what = "loss" if not math.isfinite(loss.item()) else "gradient norm"
                 raise TrainingDiverged(
                     f"training diverged at step {step + 1}: non-finite {what} with learning rate {lr:g} "
-                    f"(training.lr={config['lr']:g}); lower the learning rate. The last finite checkpoint "
-                    f"stays at {path}" + ("" if path.exists() else " (none was written yet)"))
+                    f"(training.lr={config['lr']:g}); lower the learning rate. "
+                    + (f"The last finite checkpoint stays at {path}" if path.exists() else "No checkpoint was written"))
             optimizer.step()
             window_losses.append(loss.item())
             seconds = time.perf_counter() - started
