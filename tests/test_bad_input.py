@@ -250,6 +250,7 @@ def test_strict_types_reject_what_jsonschema_would_let_through():
         check_schema({"steps": "4"}, {"properties": {"steps": {"type": "integer"}}})
     with pytest.raises(ConfigError, match="flag: True is not of type 'integer'"):
         check_schema({"flag": True}, {"properties": {"flag": {"type": "integer"}}})
+    check_schema({"big": 10**400}, {"properties": {"big": {"type": "number"}}})  # no OverflowError
 
 
 # --- the command line -------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 :func:`check_schema` validates a value with :mod:`jsonschema` (draft 2020-12) under strict JSON
 types: ``integer`` excludes floats such as 1e3 (which jsonschema counts as integers) and booleans,
-``number`` excludes booleans, NaN and infinities; ``array`` accepts tuples (Python defaults). Every violation is reported at once, one per line,
-as ``path.to.key: problem``. :func:`check_workflow_config` checks a whole workflow config (the
+``number`` excludes booleans, NaN and infinities; ``array`` accepts tuples (Python defaults). Every
+violation is reported at once, one per line, as ``path.to.key: problem``. :func:`check_workflow_config` checks a whole workflow config (the
 workflow's schema, then each experiment's parameters, each model's family, data and evaluation) so a
 bad config stops ``snakemake -n`` before any job runs.
 """
@@ -14,6 +14,7 @@ import math
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 
 __all__ = ["check_schema", "check_workflow_config", "ConfigError"]
 
@@ -23,16 +24,13 @@ class ConfigError(ValueError):
 
 
 def _is_integer(checker, value) -> bool:
-    import numpy as np
-
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def _is_number(checker, value) -> bool:
-    import numpy as np
-
-    return (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-            and math.isfinite(value))
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    return isinstance(value, (int, np.integer)) or math.isfinite(value)  # ints of any size are finite
 
 
 _STRICT = jsonschema.validators.extend(
