@@ -77,7 +77,7 @@ def test_interrupted_training_resumes_from_its_partial_checkpoint(tmp_path, trai
     the config-keyed partial checkpoint and ends with the same model as an uninterrupted run."""
     data = pipeline.read_dataset(trained / "data.npz")
     out = tmp_path / "model.pt"
-    partial = pipeline._partial_checkpoint(SPEC, data["q"], out, None)
+    partial = pipeline._partial_checkpoint(SPEC, data, out, None)
 
     def stop(step, row):
         if step == 25:
@@ -94,7 +94,7 @@ def test_interrupted_training_resumes_from_its_partial_checkpoint(tmp_path, trai
         assert np.allclose(resumed["model"][key].numpy(), value.numpy(), atol=1e-5), key
     # a changed config trains afresh under another partial name instead of failing on a mismatch
     changed = {**SPEC, "training": {**SPEC["training"], "lr": 1e-3}}
-    assert pipeline._partial_checkpoint(changed, data["q"], out, None) != partial
+    assert pipeline._partial_checkpoint(changed, data, out, None) != partial
 
 
 def test_evaluation_tables_of_a_synthetic_model(trained):

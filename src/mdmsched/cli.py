@@ -9,8 +9,27 @@ import sys
 __all__ = ["main"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr and exit status 2 (argparse prints the usage too)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _params(text: str) -> dict:
+    """``--params``: a JSON object (ValueError naming --params otherwise)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"--params is not valid JSON ({error}): {text!r}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"--params must be a JSON object such as '{{\"k\": 16}}', got {text!r}")
+    return value
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="mdmsched", description=__doc__)
+    """Run the command line; returns the exit status (2 with one line on stderr for a user error)."""
+    parser = _Parser(prog="mdmsched", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("experiment", help="run one experiment and write its table")
@@ -31,11 +50,11 @@ def main(argv=None) -> int:
         if args.command == "experiment":
             from .experiments import run_experiment
 
-            run_experiment(args.name, json.loads(args.params), args.seed, args.out)
+            run_experiment(args.name, _params(args.params), args.seed, args.out)
         elif args.command == "schedule":
             from .schedules import schedule
 
-            print(" ".join(map(str, schedule(args.name, args.n, **json.loads(args.params)))))
+            print(" ".join(map(str, schedule(args.name, args.n, **_params(args.params)))))
         else:
             from .distributions import FAMILIES
             from .experiments import EXPERIMENTS, _load_all
@@ -44,8 +63,8 @@ def main(argv=None) -> int:
             _load_all()
             for title, names in (("schedules", SCHEDULES), ("families", FAMILIES), ("experiments", EXPERIMENTS)):
                 print(f"{title}: {', '.join(sorted(names))}")
-    except (ValueError, json.JSONDecodeError) as problem:
-        print(f"mdmsched: error: {problem}", file=sys.stderr)
+    except (ValueError, OverflowError, OSError) as problem:  # bad input, or an --out that cannot be written
+        print(f"mdmsched: error: {' '.join(str(problem).split())}", file=sys.stderr)
         return 2
     return 0
 

@@ -937,18 +937,46 @@ FAMILIES: dict[str, FamilyEntry] = {
 }
 
 
-def _entry(name: str) -> FamilyEntry:
+_INTEGER = {"type": "integer", "minimum": 1}
+_PROBABILITY = {"type": "number", "minimum": 0, "maximum": 1}
+# ranges of the parameters the families share (each family's signature says which it takes)
+FAMILY_PARAMETERS = {
+    "n": _INTEGER, "k": _INTEGER, "d": _INTEGER, "dim": {"type": "integer", "minimum": 0}, "components": _INTEGER,
+    "q": {"type": "integer", "minimum": 2},
+    "seed": {"type": ["integer", "null"], "minimum": 0},
+    "stay": _PROBABILITY,
+    "alpha": {"type": "number", "exclusiveMinimum": 0},
+    "concentration": {"type": "number", "exclusiveMinimum": 0},
+    "a": {"type": "number", "exclusiveMinimum": 0},
+    "b": {"type": "number", "exclusiveMinimum": 0},
+    "rho": {"type": "number", "exclusiveMinimum": 0},
+    "weights": {"type": "array", "items": {"type": "number", "minimum": 0}, "minItems": 1},
+    "thetas": {"type": "array", "items": _PROBABILITY, "minItems": 1},
+    "block_sizes": {"type": "array", "items": _INTEGER, "minItems": 1},
+}
+
+
+def _entry(name: str, params: dict) -> FamilyEntry:
+    """The registry entry of ``name`` after checking the shared parameters' ranges."""
+    from .config import check_schema
+
     if name not in FAMILIES:
         raise ValueError(f"unknown family {name!r}; expected one of {sorted(FAMILIES)}")
+    try:
+        check_schema(params, {"type": "object", "properties": FAMILY_PARAMETERS})
+    except ValueError as problem:
+        raise ValueError(f"bad parameters for family {name!r}: {problem}") from None
     return FAMILIES[name]
 
 
 def make_family(name: str, **params) -> Family:
     """Build a family by registry name, e.g. ``make_family("markov", n=64, stay=0.9)``.
 
-    Raises ValueError for an unknown name, bad parameters, or a curve-only law (``mds_code``,
-    ``exchangeable_gaussian``, ``appendix_e``: no sampler or oracle)."""
-    entry = _entry(name)
+    Raises ValueError for an unknown name, a parameter the family does not take, a shared parameter
+    out of range (:data:`FAMILY_PARAMETERS`: n >= 1, q >= 2, probabilities in [0, 1], ...), naming
+    the parameter, or a curve-only law (``mds_code``, ``exchangeable_gaussian``, ``appendix_e``: no
+    sampler or oracle)."""
+    entry = _entry(name, params)
     if entry.build is None:
         raise ValueError(f"family {name!r} is a curve-only law (no sampler or oracle); use distributions.curve")
     try:
@@ -962,7 +990,7 @@ def curve(name: str, n: int, **params) -> np.ndarray:
     its closed form when the registry has one (no law built), else the family's own
     ``information_curve()`` (a closed form of its class, or enumeration for small q^n).
     Raises ValueError for an unknown name or bad parameters."""
-    entry = _entry(name)
+    entry = _entry(name, {"n": n, **params})
     if entry.closed_curve is None:
         return np.asarray(make_family(name, n=n, **params).information_curve(), dtype=np.float64)
     try:

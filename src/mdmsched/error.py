@@ -40,8 +40,11 @@ __all__ = [
 
 
 def block_errors(z, sizes) -> np.ndarray:
-    """Per-step terms of CCL Thm 4: sum_{j=1}^{s_i} (Z_{N_{i-1}+j} - Z_{N_{i-1}+1})."""
-    z = np.asarray(z, dtype=np.float64)
+    """Per-step terms of CCL Thm 4: sum_{j=1}^{s_i} (Z_{N_{i-1}+j} - Z_{N_{i-1}+1}).
+
+    Raises ValueError for an invalid curve (:func:`mdmsched.information.check_curve`) or sizes that
+    are not positive integers summing to n = len(z)."""
+    z = information.check_curve(z)
     sizes = validate_sizes(sizes, len(z))
     starts = counts_from_sizes(sizes)[:-1]
     block = np.repeat(np.arange(len(sizes)), sizes)
@@ -49,14 +52,17 @@ def block_errors(z, sizes) -> np.ndarray:
 
 
 def expected_kl(z, sizes) -> float:
-    """Exact expected KL of the random unmasking sampler (CCL Thm 4 / Thm 16), in the units of Z."""
+    """Exact expected KL of the random unmasking sampler (CCL Thm 4 / Thm 16), in the units of Z.
+
+    Raises ValueError as :func:`block_errors` does (invalid curve or sizes)."""
     return float(block_errors(z, sizes).sum())
 
 
 def factorization_error(profile, sizes) -> float:
     """LZ factorization error under random order: sum_k sum_{l=a_{k-1}+1}^{a_k-1} (a_k - l) f(l),
-    with f(l) = H_{l-1} - H_l the information profile (equal to CCL Thm 4)."""
-    f = np.asarray(profile, dtype=np.float64)
+    with f(l) = H_{l-1} - H_l the information profile (equal to CCL Thm 4). Raises ValueError for
+    an invalid profile (:func:`mdmsched.information.check_profile`) or sizes."""
+    f = information.check_profile(profile)
     n = len(f) + 1
     counts = counts_from_sizes(validate_sizes(sizes, n))
     l = np.arange(1, n)
@@ -155,7 +161,11 @@ def expected_kl_monte_carlo(family, oracle, sizes, m: int, rng: np.random.Genera
     log mu(x) - log nu^S(x). Returns a dict with ``kl`` and ``kl_se``; when ``exact_oracle`` is given
     (the law's own conditionals), the same samples and partitions also give the factorization error
     (exact oracle) and the learning error (the rest, CCL Lemma 35 / LZ decomposition).
+    Raises ValueError unless m and batch are positive integers and sizes fit the family.
     """
+    for name, value in (("m", m), ("batch", batch)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
     sizes = validate_sizes(sizes, family.n)
     total, factorization = [], []
     for start in range(0, m, batch):
@@ -181,8 +191,10 @@ def _mean_se(name, values):
 
 
 def li_cai_bound(z, sizes) -> float:
-    """Li-Cai via CCL Thm 31: expected KL <= (s_max - 1) Z_n."""
-    return float((max(sizes) - 1) * np.asarray(z)[-1])
+    """Li-Cai via CCL Thm 31: expected KL <= (s_max - 1) Z_n. Raises ValueError for an invalid
+    curve or sizes."""
+    z = information.check_curve(z)
+    return float((validate_sizes(sizes, len(z)).max() - 1) * z[-1])
 
 
 def li_cai_tc_dtc_bound(tc: float, dtc: float, n: int, s_max: int) -> float:

@@ -114,7 +114,8 @@ def steps_to_reach(z, eps: float, name: str, *, built_from=None, **params) -> in
     holding the optimal k-step error (CCL Eq. 1), stopped at the first layer within rounding of eps.
 
     ``built_from``: build the schedules from this curve instead (e.g. a model's estimate) while
-    scoring them on z. ``params`` go to the schedule's builder (e.g. ``power`` for polynomial)."""
+    scoring them on z. ``params`` go to the schedule's builder (e.g. ``power`` for polynomial).
+    Raises ValueError unless eps >= 0 (NaN included) and z is a valid curve."""
     z = information.check_curve(z)
     n = len(z)
     eps = float(eps)
@@ -142,7 +143,10 @@ def steps_to_reach(z, eps: float, name: str, *, built_from=None, **params) -> in
 
 
 def log_grid(n: int, points: int) -> np.ndarray:
-    """About ``points`` integers from 1 to n, geometrically spaced, without repeats."""
+    """About ``points`` integers from 1 to n, geometrically spaced, without repeats. Raises
+    ValueError unless n >= 1 and points >= 1."""
+    if not (n >= 1 and points >= 1):
+        raise ValueError(f"n and points must be at least 1, got n={n!r}, points={points!r}")
     return np.unique(np.round(np.geomspace(1, n, points)).astype(int))
 
 

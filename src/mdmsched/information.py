@@ -43,6 +43,8 @@ __all__ = [
     "tc_from_curve",
     "dtc_from_curve",
     "check_curve",
+    "check_profile",
+    "CURVE_TOLERANCE",
 ]
 
 
@@ -239,18 +241,21 @@ def conditional_entropies_from_curve(z, h0: float) -> np.ndarray:
 
 
 def profile_from_curve(z) -> np.ndarray:
-    """LZ information profile f(l) = H_{l-1} - H_l = Z_{l+1} - Z_l, l = 1..n-1 (nonnegative by Han)."""
-    return np.diff(np.asarray(z, dtype=np.float64))
+    """LZ information profile f(l) = H_{l-1} - H_l = Z_{l+1} - Z_l, l = 1..n-1 (nonnegative by Han).
+    Raises ValueError for an invalid curve (:func:`check_curve`)."""
+    return np.diff(check_curve(z))
 
 
 def tc_from_curve(z) -> float:
-    """Total correlation as the area under the information curve (CCL Lemma 8.1)."""
-    return float(np.sum(z))
+    """Total correlation as the area under the information curve (CCL Lemma 8.1).
+    Raises ValueError for an invalid curve (:func:`check_curve`)."""
+    return float(np.sum(check_curve(z)))
 
 
 def dtc_from_curve(z) -> float:
-    """Dual total correlation as the area above the curve capped at Z_n (CCL Lemma 8.2)."""
-    z = np.asarray(z, dtype=np.float64)
+    """Dual total correlation as the area above the curve capped at Z_n (CCL Lemma 8.2).
+    Raises ValueError for an invalid curve (:func:`check_curve`)."""
+    z = check_curve(z)
     return float(len(z) * z[-1] - z.sum())
 
 
@@ -273,17 +278,53 @@ def dual_total_correlation(p) -> float:
     return float(joint - np.sum(joint - leave_one_out))
 
 
-def check_curve(z, name: str = "Z", atol: float = 1e-9) -> np.ndarray:
-    """Validate an information curve: a finite, nondecreasing (Han) 1-d array. Z_1 is not forced to 0,
-    so estimated curves and shifted curves (whose step errors are the same) are accepted."""
-    z = np.asarray(z, dtype=np.float64)
+CURVE_TOLERANCE = 1e-9  # slack of check_curve, relative to max(1, max |Z|): rounding of exact curves
+
+
+def check_curve(z, name: str = "z", atol: float = CURVE_TOLERANCE) -> np.ndarray:
+    """Validate an information curve Z_1..Z_n (CCL Def 3) and return it as float64.
+
+    The one validator of every function that takes a curve or a profile: ``z`` must be a nonempty
+    1-d array of finite numbers with Z_1 = 0 (I(X_i; X_empty) = 0) and nondecreasing (Han's
+    inequality), both within ``atol * max(1, max |Z|)`` (default :data:`CURVE_TOLERANCE`), which
+    absorbs the rounding of exact curves. Estimated curves must be fitted monotonely first.
+    Raises ValueError naming ``name`` and what was expected.
+    """
+    try:
+        z = np.asarray(z, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a 1-d array of numbers Z_1..Z_n, got {z!r}") from None
     if z.ndim != 1 or len(z) < 1:
-        raise ValueError(f"{name} must be a 1-d array Z_1..Z_n, got shape {z.shape}")
+        raise ValueError(f"{name} must be a nonempty 1-d array Z_1..Z_n, got shape {z.shape}")
     if not np.isfinite(z).all():
-        raise ValueError(f"{name} must be finite")
-    if np.any(np.diff(z) < -atol):
-        raise ValueError(f"{name} must be nondecreasing (Han's inequality); use a monotone fit first")
+        raise ValueError(f"{name} must be finite, got {float(z[~np.isfinite(z)][0])} at Z_{int(np.argmin(np.isfinite(z))) + 1}")
+    slack = atol * max(1.0, float(np.abs(z).max()))
+    if abs(z[0]) > slack:
+        raise ValueError(f"{name} must start at Z_1 = 0 (CCL Def 3), got Z_1 = {float(z[0])!r}")
+    drops = np.flatnonzero(np.diff(z) < -slack)
+    if len(drops):
+        j = int(drops[0]) + 1
+        raise ValueError(f"{name} must be nondecreasing (Han's inequality) within {slack:.3g}, got "
+                         f"Z_{j + 1} = {float(z[j])!r} < Z_{j} = {float(z[j - 1])!r}; fit estimated curves monotonely first")
     return z
+
+
+def check_profile(profile, n: int | None = None, name: str = "profile") -> np.ndarray:
+    """Validate an LZ information profile f(1..n-1) (f(l) = Z_{l+1} - Z_l) and return it as float64.
+
+    Checked as the curve it defines (Z_1 = 0, Z_{l+1} = Z_l + f(l)) by :func:`check_curve`: finite,
+    and nonnegative within its tolerance. ``n``, when given, requires n - 1 entries. Raises
+    ValueError naming ``name``.
+    """
+    try:
+        f = np.asarray(profile, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a 1-d array of numbers f(1..n-1), got {profile!r}") from None
+    if f.ndim != 1 or (n is not None and f.shape != (n - 1,)):
+        expected = f"n - 1 = {n - 1} entries" if n is not None else "a 1-d array"
+        raise ValueError(f"{name} must have {expected} f(1..n-1), got shape {f.shape}")
+    check_curve(np.concatenate([[0.0], np.cumsum(f)]), name=f"the curve of {name}")
+    return f
 
 
 def log_binomial(n, k):
@@ -320,7 +361,10 @@ def information_curve_monte_carlo(family, m: int, rng: np.random.Generator, prog
 
     Uses :func:`conditional_entropies_monte_carlo` on m samples; standard errors are across samples
     (each sample gives an unbiased curve). Returns z, z_se, tc, tc_se, dtc, dtc_se (nats).
+    Raises ValueError unless m is an integer >= 2 (standard errors need two samples).
     """
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 2:
+        raise ValueError(f"m (number of samples) must be an integer >= 2, got {m!r}")
     x = family.sample(m, rng)
     chunks = range(0, m, 16)
     if progress:

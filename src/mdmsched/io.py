@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -17,11 +18,24 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+def _remove_stale_temporaries(path: Path, suffix: str) -> None:
+    """Remove the hidden temporaries of ``path`` left by a writer killed hard (kill -9, power loss).
+    One job writes a given output at a time (Snakemake locks the working directory), so any such
+    file is an orphan."""
+    pattern = re.compile(re.escape(f".{path.name}.") + r"[a-z0-9_]{8}" + re.escape(suffix))
+    for candidate in path.parent.glob(f".{path.name}.*"):
+        if pattern.fullmatch(candidate.name):
+            with contextlib.suppress(FileNotFoundError):
+                candidate.unlink()
+
+
 @contextlib.contextmanager
 def atomic_path(path, suffix: str | None = None):
-    """Yield a temporary path beside ``path``; on success it replaces ``path`` atomically."""
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` atomically. Orphaned
+    temporaries of ``path`` from an earlier hard-killed writer are removed first."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(path, suffix or path.suffix)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix or path.suffix)
     os.close(handle)
     try:
@@ -51,7 +65,10 @@ def logged(path):
 
 
 def write_table(table, path) -> None:
-    """Write a pandas DataFrame as CSV atomically (floats as shortest round-trip reprs)."""
+    """Write a pandas DataFrame as CSV atomically (floats as shortest round-trip reprs).
+    Raises ValueError for a table without columns (its CSV would have no header to read back)."""
+    if len(table.columns) == 0:
+        raise ValueError(f"refusing to write {path}: the table has no columns")
     with atomic_path(path) as temporary:
         table.to_csv(temporary, index=False)
 

@@ -66,10 +66,13 @@ def validate_sizes(sizes, n: int | None = None) -> np.ndarray:
     return array
 
 
-def _check_n_k(n, k=None):
-    if not isinstance(n, (int, np.integer)) or n < 1:
+_NO_K = object()  # _check_n_k without a step count (k=None is a bad k, not a missing one)
+
+
+def _check_n_k(n, k=_NO_K):
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
-    if k is not None and (not isinstance(k, (int, np.integer)) or not 1 <= k <= n):
+    if k is not _NO_K and (isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n):
         raise ValueError(f"k (number of steps) must be an integer in 1..n={n}, got {k!r}")
 
 
@@ -81,6 +84,21 @@ def format_sizes(sizes) -> str:
 def parse_sizes(text: str) -> np.ndarray:
     """The int64 sizes of a schedule written by :func:`format_sizes`."""
     return np.array([int(part) for part in str(text).split("-")], dtype=np.int64)
+
+
+def _check_real(value, name: str, allow_zero: bool = False, allow_inf: bool = False) -> float:
+    """A real parameter > 0 (>= 0 when ``allow_zero``), finite unless ``allow_inf``; else ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond float range
+        value = math.copysign(math.inf, value)
+    if math.isnan(value) or (math.isinf(value) and not allow_inf) or value < 0 or (value == 0 and not allow_zero):
+        sign = "nonnegative" if allow_zero else "positive"
+        finite = "" if allow_inf else " and finite"
+        raise ValueError(f"{name} must be {sign}{finite}, got {value!r}")
+    return value
 
 
 def counts_from_sizes(sizes) -> np.ndarray:
@@ -135,8 +153,7 @@ def polynomial(n: int, k: int, power: float = 2.0) -> np.ndarray:
     """Mask rate alpha(t) = 1 - t^p on a uniform time grid: N_i = round(n (1 - (1 - i/k)^p)).
     power = 1 is MDLM's linear schedule (uniform expected counts)."""
     _check_n_k(n, k)
-    if power <= 0:
-        raise ValueError(f"power must be positive, got {power}")
+    _check_real(power, "power")
     i = np.arange(1, k + 1)
     return sizes_from_counts(n * (1 - (1 - i / k) ** power), n)
 
@@ -181,11 +198,15 @@ def autoregressive(n: int) -> np.ndarray:
 
 
 def _zeta(bound: float, eps: float, n: int, name: str) -> int:
-    if not eps > 0:
-        raise ValueError(f"eps must be positive, got {eps}")
-    if not bound >= 0:
-        raise ValueError(f"{name} must be a nonnegative upper estimate, got {bound}")
-    return 1 + math.ceil(bound / eps)
+    """zeta = 1 + ceil(bound / eps) of CCL Thm 9, capped at n + 1 (every larger value gives the
+    autoregressive schedule). eps = inf (any error allowed) gives 1; bound = inf (nothing known)
+    gives n + 1; both infinite is meaningless and raises ValueError."""
+    eps = _check_real(eps, "eps", allow_inf=True)
+    bound = _check_real(bound, name, allow_zero=True, allow_inf=True)
+    if math.isinf(eps) and math.isinf(bound):
+        raise ValueError(f"eps and {name} cannot both be infinite (inf / inf has no meaning)")
+    ratio = bound / eps  # inf when bound = inf or the quotient overflows; 0 when eps = inf
+    return n + 1 if ratio >= n else 1 + math.ceil(ratio)
 
 
 def _lambda(n: int, zeta: int) -> int:
@@ -238,9 +259,12 @@ def dtc_schedule(n: int, eps: float, dtc: float) -> np.ndarray:
 
 def sweep_grid(n: int, q: int, eps: float) -> np.ndarray:
     """CCL App. D hyperparameter sweep: H = {2^i : eps <= 2^i <= n ln q} (the values C tried for an
-    unknown TC or DTC; one of them is within a factor two above the truth)."""
-    if not eps > 0:
-        raise ValueError(f"eps must be positive, got {eps}")
+    unknown TC or DTC; one of them is within a factor two above the truth). Raises ValueError
+    unless n >= 1 and q >= 2 are integers and eps is a finite positive number."""
+    _check_n_k(n)
+    if isinstance(q, bool) or not isinstance(q, (int, np.integer)) or q < 2:
+        raise ValueError(f"q (alphabet size) must be an integer >= 2, got {q!r}")
+    eps = _check_real(eps, "eps")
     top = n * math.log(q)
     lo, hi = math.ceil(math.log2(eps)), math.floor(math.log2(top))
     grid = 2.0 ** np.arange(lo, hi + 1)
@@ -249,8 +273,11 @@ def sweep_grid(n: int, q: int, eps: float) -> np.ndarray:
 
 def block_cost(z, start: int, stop: int) -> float:
     """Cost of one step revealing positions start+1..stop (0-based counts N' -> N):
-    sum_{j=N'+1}^{N} (Z_j - Z_{N'+1}) (CCL Thm 4 summand)."""
-    z = np.asarray(z, dtype=np.float64)
+    sum_{j=N'+1}^{N} (Z_j - Z_{N'+1}) (CCL Thm 4 summand). Raises ValueError for an invalid curve
+    (:func:`mdmsched.information.check_curve`) or unless 0 <= start < stop <= n."""
+    z = information.check_curve(z)
+    if not 0 <= start < stop <= len(z):
+        raise ValueError(f"start, stop must satisfy 0 <= start < stop <= n={len(z)}, got {start}, {stop}")
     return float(np.sum(z[start:stop] - z[start]))
 
 
@@ -358,11 +385,10 @@ def optimal_schedule(z, k: int):
 
 def sqrt_rule(n: int, k: int, profile) -> np.ndarray:
     """LZ square-root rule, discrete form: N_i = smallest a with sum_{l<=a} sqrt f(l) >= (i/k) total,
-    then forced strictly increasing. ``profile`` is f(1..n-1) (LZ information profile)."""
+    then forced strictly increasing. ``profile`` is f(1..n-1) (LZ information profile); ValueError
+    unless it passes :func:`mdmsched.information.check_profile` (finite, nonnegative, n - 1 entries)."""
     _check_n_k(n, k)
-    f = np.asarray(profile, dtype=np.float64)
-    if f.shape != (n - 1,):
-        raise ValueError(f"profile must have n - 1 = {n - 1} entries f(1..n-1), got shape {f.shape}")
+    f = information.check_profile(profile, n)
     weights = np.sqrt(np.maximum(f, 0.0))
     if weights.sum() <= 0:  # no dependence: every schedule is free; fall back to constant sizes
         return uniform(n, k)
@@ -373,10 +399,18 @@ def sqrt_rule(n: int, k: int, profile) -> np.ndarray:
 
 
 def sqrt_rule_continuum(n: int, k: int, g: Callable[[np.ndarray], np.ndarray], grid: int = 4096) -> np.ndarray:
-    """LZ continuum optimum alpha*(t) = G^{-1}(t G(1)), G(u) = int_0^u sqrt(g), N_i = n alpha*(i/k)."""
+    """LZ continuum optimum alpha*(t) = G^{-1}(t G(1)), G(u) = int_0^u sqrt(g), N_i = n alpha*(i/k).
+
+    ``g`` (the continuum profile on [0, 1]) is checked on the grid as a profile
+    (:func:`mdmsched.information.check_profile`: finite, nonnegative); ValueError otherwise."""
     _check_n_k(n, k)
+    if isinstance(grid, bool) or not isinstance(grid, (int, np.integer)) or grid < 1:
+        raise ValueError(f"grid must be a positive integer, got {grid!r}")
+    if not callable(g):
+        raise ValueError(f"g must be a function of u in [0, 1], got {g!r}")
     u = np.linspace(0.0, 1.0, grid + 1)
-    root = np.sqrt(np.maximum(np.asarray(g(u), dtype=np.float64), 0.0))
+    values = np.broadcast_to(np.asarray(g(u), dtype=np.float64), u.shape)
+    root = np.sqrt(np.maximum(information.check_profile(values, name="g(u)"), 0.0))
     big_g = np.concatenate([[0.0], np.cumsum((root[1:] + root[:-1]) / 2 * np.diff(u))])
     if big_g[-1] <= 0:
         return uniform(n, k)
@@ -388,8 +422,9 @@ def austin_cor34(n: int, eps: float, dtc: float) -> np.ndarray:
     """CCL Cor 34 (Austin): with delta^2 = eps / n, k = floor(DTC / delta^2) + 1; k - 1 unit steps then
     one step of n - k + 1, so the error is at most delta^2 (n - k + 1) <= eps."""
     _check_n_k(n)
-    _zeta(dtc, eps, n, "dtc")
-    k = min(math.floor(dtc / (eps / n)) + 1, n)
+    _zeta(dtc, eps, n, "dtc")  # checks eps > 0 and dtc >= 0 (each may be inf, not both)
+    ratio = dtc / (eps / n) if eps / n > 0 else math.inf  # DTC / delta^2; inf: k = n
+    k = n if ratio >= n - 1 else math.floor(ratio) + 1
     return validate_sizes(np.array([1] * (k - 1) + [n - k + 1]), n)
 
 
@@ -399,12 +434,20 @@ def austin_thm10(n: int, eps: float, dtc: float) -> np.ndarray:
     O(sqrt(DTC n / eps)) steps."""
     _check_n_k(n)
     _zeta(dtc, eps, n, "dtc")
-    if dtc == 0:  # DTC = 0 forces Z = 0 (a product law): one step is exact
+    if dtc == 0 or math.isinf(eps):  # DTC = 0 forces Z = 0; eps = inf allows any error
         return one_shot(n)
+    if math.isinf(dtc):  # nothing known: only one token per step is safe
+        return autoregressive(n)
     delta2 = math.sqrt(dtc * eps / n)
-    k = min(math.floor(dtc / delta2) + 1, n)
-    tail = n - k + 1
-    steps = min(max(1, math.ceil(delta2 * n / eps)), tail)
+    if not 0 < delta2 < math.inf:  # under- or overflow: use r = DTC / delta^2 = delta^2 n / eps directly
+        r = math.sqrt(dtc / eps * n)
+        k = n if r >= n - 1 else math.floor(r) + 1
+        tail = n - k + 1
+        steps = tail if r >= tail else min(max(1, math.ceil(r)), tail)
+    else:
+        k = min(math.floor(dtc / delta2) + 1, n)
+        tail = n - k + 1
+        steps = min(max(1, math.ceil(delta2 * n / eps)), tail)
     return validate_sizes(np.concatenate([np.ones(k - 1, np.int64), uniform(tail, steps)]), n)
 
 
@@ -435,6 +478,7 @@ def _from_curve(builder):
         if z is None and profile is None:
             raise ValueError("this schedule needs the information curve: pass z=Z_1..Z_n (or profile=f)")
         if profile is None:
+            z = information.check_curve(z)
             if len(z) != n:
                 raise ValueError(f"z must have n = {n} entries, got {len(z)}")
             profile = information.profile_from_curve(z)
@@ -446,6 +490,7 @@ def _from_curve(builder):
 def _optimal(n: int, k: int, z=None):
     if z is None:
         raise ValueError("schedule 'optimal' needs the information curve: pass z=Z_1..Z_n")
+    z = information.check_curve(z)
     if len(z) != n:
         raise ValueError(f"z must have n = {n} entries, got {len(z)}")
     return optimal_schedule(z, k)[0]
@@ -497,7 +542,8 @@ def schedule(name: str, n: int, *, z=None, **params) -> np.ndarray:
     ``z``, the information curve (nats), is context: schedules that need the curve read it, those
     that need TC or DTC take it from z unless given (``tc=`` / ``dtc=``, an upper estimate as CCL
     Thm 9 assumes), and the others ignore it. Returns int64 sizes summing to n. Raises ValueError for
-    an unknown name, missing or bad parameters."""
+    an unknown name, missing or unknown parameters, and values the constructor rejects (n, k,
+    eps, bounds, curves: :func:`mdmsched.information.check_curve`), naming the parameter."""
     if name not in SCHEDULES:
         raise ValueError(f"unknown schedule {name!r}; expected one of {sorted(SCHEDULES)}")
     entry = SCHEDULES[name]

@@ -1,6 +1,7 @@
 # Shared definitions: which tables feed which report, and which figures each report draws.
 
 import json
+import sys
 
 RESULTS = config["results_dir"]
 REPORTS_DIR = config["reports_dir"]
@@ -90,6 +91,15 @@ REPORTS = {
     },
 }
 
+# A config describes the whole run: a report whose tables the config does not all produce is left
+# out (with a note), so a config may run one experiment or one model.
+_produced = set(config["experiments"]) | {f"learned_{m}_{t}" for m in MODELS for t in MODEL_TABLES}
+for _name, _spec in list(REPORTS.items()):
+    _missing = [name for name in _spec["experiments"] if name not in _produced]
+    if _missing or not _spec["experiments"]:
+        del REPORTS[_name]
+        print(f"note: {_name} is not built: the config lacks {', '.join(_missing) or 'models'}", file=sys.stderr)
+
 
 def experiment_table(name):
     return f"{RESULTS}/tables/{name}.csv"
@@ -117,5 +127,5 @@ def all_targets():
 
 wildcard_constraints:
     experiment="|".join(sorted(config["experiments"])) or "^$",
-    report="|".join(sorted(REPORTS)),
+    report="|".join(sorted(REPORTS)) or "^$",
     model="|".join(sorted(MODELS)) or "^$",

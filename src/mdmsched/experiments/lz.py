@@ -534,7 +534,9 @@ def gaussian_errors(seed: int = 0, rho: float = 1.0, n_values=(256, 1024), k_val
 @experiment("lz_gaussian_steps")
 def gaussian_steps(seed: int = 0, rho: float = 1.0, n_values=(16, 64, 256, 1024, 4096, 16384), eps: float = 0.1):
     """LZ exchangeable Gaussian example: the smallest K with E_fact <= eps for each schedule versus N (exchangeable Gaussian),
-    with the error at K = log2(N + 1) (dyadic) for reference."""
+    with the error at K = log2(N + 1) (dyadic) for reference. Raises ValueError unless eps > 0 is finite."""
+    if not 0 < eps < float("inf"):
+        raise ValueError(f"eps must be positive and finite, got {eps!r}")
     rows = []
     for n in n_values:
         gaussian = distributions.ExchangeableGaussian(n, rho)

@@ -26,6 +26,7 @@ import functools
 import importlib.util
 import io
 import re
+import time
 import urllib.error
 import urllib.request
 import zipfile
@@ -37,6 +38,7 @@ import numpy as np
 __all__ = [
     "CORPORA",
     "TEXT8_URL",
+    "TEXT8_CHARS",
     "Corpus",
     "shakespeare_text",
     "text8_mini_text",
@@ -193,17 +195,31 @@ def text8_mini_text() -> str:
         return wikifil(handle.read()).strip(" ")
 
 
-def load_text8(path_or_url: str | Path = TEXT8_URL, timeout: float = 10.0) -> str:
+TEXT8_CHARS = 100_000_000  # text8 is exactly the first 10^8 characters of the cleaned Wikipedia dump
+
+
+def load_text8(path_or_url: str | Path = TEXT8_URL, timeout: float = 10.0, deadline: float = 900.0,
+               expected_chars: int | None = TEXT8_CHARS) -> str:
     """The real text8 (100 M characters) from a local file (plain or ``text8.zip``) or a URL.
 
     Raises RuntimeError naming the path or URL when the file is absent or the network is
-    unreachable; downloads give up after ``timeout`` seconds without data instead of hanging.
+    unreachable; downloads give up after ``timeout`` seconds without data, and after ``deadline``
+    seconds in all (a server trickling bytes), instead of hanging. The content must be text8's:
+    lowercase a-z and spaces only, and ``expected_chars`` characters (None: any length, for
+    excerpts); RuntimeError otherwise.
     """
     source = str(path_or_url)
     if re.match(r"^https?://", source):
         try:
+            started = time.monotonic()
+            chunks = []
             with urllib.request.urlopen(source, timeout=timeout) as response:
-                payload = response.read()
+                read = getattr(response, "read1", response.read)  # read1: what arrived, one receive
+                while chunk := read(1 << 20):
+                    chunks.append(chunk)
+                    if time.monotonic() - started > deadline:
+                        raise TimeoutError(f"no complete download within the {deadline:g} s deadline")
+            payload = b"".join(chunks)
         except (urllib.error.URLError, TimeoutError, OSError) as error:
             raise RuntimeError(
                 f"could not download text8 from {source} ({error}); the network may be unreachable. "
@@ -214,10 +230,19 @@ def load_text8(path_or_url: str | Path = TEXT8_URL, timeout: float = 10.0) -> st
         if not path.is_file():
             raise RuntimeError(f"text8 file not found at {path}; pass an existing file or a URL")
         payload = path.read_bytes()
-    if payload[:2] == b"PK":
-        with zipfile.ZipFile(io.BytesIO(payload)) as archive:
-            payload = archive.read(archive.namelist()[0])
-    return payload.decode("ascii").strip(" ")
+    try:
+        if payload[:2] == b"PK":
+            with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+                payload = archive.read(archive.namelist()[0])
+    except (zipfile.BadZipFile, IndexError) as error:
+        raise RuntimeError(f"{source} is not a readable text8.zip ({error})") from None
+    if not re.fullmatch(rb"[a-z ]*", payload):
+        raise RuntimeError(f"{source} is not text8: it holds characters other than a-z and space")
+    text = payload.decode("ascii")
+    if expected_chars is not None and len(text) != expected_chars:
+        raise RuntimeError(f"{source} is not the whole text8: {len(text)} characters instead of {expected_chars} "
+                           "(a truncated download?)")
+    return text.strip(" ")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -194,8 +194,11 @@ def fit_information_curve(grid, values, n: int, n_bootstrap: int = 200, confiden
     interpolated to every a = 0..n-1 (``grid`` must contain 0 and n-1), and turned into
     Z_{a+1} = H_0 - H_a (CCL Lemma 13), f(l) = H_{l-1} - H_l clipped at 0 (LZ profile),
     TC = sum Z and DTC = n Z_n - TC (CCL Lemma 8). Bootstrap replicates resample sequences with
-    replacement and refit, giving the band and the standard errors.
+    replacement and refit, giving the band and the standard errors. Raises ValueError for a bad
+    grid, values, confidence or n_bootstrap (an integer >= 0).
     """
+    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 0:
+        raise ValueError(f"n_bootstrap must be an integer >= 0, got {n_bootstrap!r}")
     grid = _check_grid(grid, n)
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 2 or values.shape[1] != len(grid) or len(values) < 2:

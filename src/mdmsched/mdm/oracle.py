@@ -53,7 +53,8 @@ class ModelOracle:
         self.batch_size = int(batch_size)
 
     def log_conditional_marginals(self, x, revealed) -> np.ndarray:
-        """Natural-log conditional marginals, float64 (m, n, q)."""
+        """Natural-log conditional marginals, float64 (m, n, q); ValueError if the network's outputs
+        are not finite (log-probabilities of -inf, a zero probability, are allowed)."""
         x, revealed = check_oracle_input(x, revealed, self.n, self.q)
         tokens = np.where(revealed, x, self.model.mask_id)
         out = np.empty((len(x), self.n, self.q), dtype=np.float64)
@@ -62,6 +63,9 @@ class ModelOracle:
                 batch = torch.as_tensor(tokens[start:start + self.batch_size], device=self.device)
                 logits = self.model(batch).double()
                 out[start:start + len(batch)] = torch.log_softmax(logits, dim=-1).cpu().numpy()
+        if np.isnan(out).any() or np.isposinf(out).any():
+            raise ValueError("the model returned non-finite outputs (NaN or inf logits); its weights or "
+                             "training diverged")
         return out
 
     def conditional_marginals(self, x, revealed) -> np.ndarray:

@@ -42,7 +42,8 @@ from .corpora import decode, load_corpus
 from .curves import (estimate_information_curve, factorization_gap, one_at_a_time_log_likelihood,
                      pool_adjacent_violators)
 from .oracle import ModelOracle
-from .training import evaluate_nelbo, history_path, load_model, train
+from .training import (check_checkpoint, evaluate_nelbo, history_path, load_checkpoint, load_model,
+                       resolve_config, train)
 
 __all__ = [
     "K_SCHEDULES",
@@ -136,10 +137,14 @@ def training_config(spec: dict, q: int) -> dict:
     return {**(spec.get("model") or {}), **training, "q": q}
 
 
-def _partial_checkpoint(spec: dict, q: int, out: Path, partial_dir) -> Path:
-    """Where training checkpoints while it runs: keyed by the training config, so an interrupted
-    run resumes and a changed config starts afresh (never a mismatched resume)."""
-    key = hashlib.sha256(json.dumps(training_config(spec, q), sort_keys=True, default=str).encode())
+def _partial_checkpoint(spec: dict, dataset: dict, out: Path, partial_dir) -> Path:
+    """Where training checkpoints while it runs: keyed by the training config and the training data
+    (so also by the data spec and seed that drew it), so an interrupted run resumes and a changed
+    run starts afresh (never a mismatched resume)."""
+    train = np.ascontiguousarray(dataset["train"], dtype=np.int64)
+    run = {"config": training_config(spec, dataset["q"]), "train_shape": list(train.shape),
+           "train_sha256": hashlib.sha256(train.tobytes()).hexdigest()}
+    key = hashlib.sha256(json.dumps(run, sort_keys=True, default=str).encode())
     folder = Path(partial_dir) if partial_dir is not None else out.parent / "partial"
     return folder / f"{out.stem}-{key.hexdigest()[:12]}.pt"
 
@@ -153,14 +158,15 @@ def train_model(spec: dict, dataset_path, out, partial_dir=None, threads: int | 
     workflow manager deleting the unfinished ``out`` of an interrupted job does not lose them."""
     dataset = read_dataset(dataset_path)
     out = Path(out)
-    partial = _partial_checkpoint(spec, dataset["q"], out, partial_dir)
+    partial = _partial_checkpoint(spec, dataset, out, partial_dir)
     config = training_config(spec, dataset["q"])
     if threads is not None:
         config["threads"] = int(threads)
     device = device or (spec.get("training") or {}).get("device")
     model = train(config, dataset["train"], dataset["validation"], partial, device=device,
                   progress=progress)
-    # both files were written atomically; a rename on the same file system publishes them whole
+    # both files were written atomically; a rename on the same file system publishes them whole (if
+    # a kill comes between the renames, the rerun finds the finished partial and rewrites its history)
     out.parent.mkdir(parents=True, exist_ok=True)
     history_path(partial).replace(history_path(out))
     partial.replace(out)
@@ -235,15 +241,28 @@ def _steps_table(name: str, z_estimated, z_true, eps_values) -> pd.DataFrame:
 
 def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: int,
                    threads: int | None = None) -> dict[str, pd.DataFrame]:
-    """The report tables of one trained model (module doc); ``seed`` fixes every random choice."""
+    """The report tables of one trained model (module doc); ``seed`` fixes every random choice.
+
+    Raises ValueError when the checkpoint was not trained, to the end, with this entry's model and
+    training settings on this dataset (:func:`mdmsched.mdm.training.check_checkpoint`), when its
+    weights are not finite, when evaluation ``ks`` or ``eps`` is empty, or a ``ks`` exceeds the sequence length."""
     settings = {**EVALUATION_DEFAULTS, **(spec.get("evaluation") or {})}
     if threads is not None:
         torch.set_num_threads(int(threads))
     dataset = read_dataset(dataset_path)
+    for key in ("ks", "eps"):
+        if len(settings[key]) == 0:
+            raise ValueError(f"evaluation.{key} must list at least one value, got []")
+    too_long = [int(k) for k in settings["ks"] if int(k) > dataset["train"].shape[1]]
+    if too_long:
+        raise ValueError(f"evaluation.ks {too_long} exceed the sequence length n={dataset['train'].shape[1]}")
+    expected = resolve_config(training_config(spec, dataset["q"]), dataset["train"], dataset["validation"])
+    try:
+        check_checkpoint(load_checkpoint(checkpoint_path), expected, dataset["train"], checkpoint_path, finished=True)
+    except ValueError as problem:
+        raise ValueError(f"checkpoint {checkpoint_path} does not match dataset {dataset_path} and the settings "
+                         f"of model {name!r} ({problem}); rerun its training") from None
     model = load_model(checkpoint_path, settings["device"])
-    if model.n != dataset["train"].shape[1] or model.q != dataset["q"]:
-        raise ValueError(f"checkpoint {checkpoint_path} (n={model.n}, q={model.q}) does not match "
-                         f"dataset {dataset_path} (n={dataset['train'].shape[1]}, q={dataset['q']})")
     oracle = ModelOracle(model)
     family = true_family(spec)
     n = model.n

@@ -38,6 +38,8 @@ __all__ = [
     "load_checkpoint",
     "load_model",
     "history_path",
+    "check_checkpoint",
+    "TrainingDiverged",
 ]
 
 TRAINING_DEFAULTS = {
@@ -178,6 +180,20 @@ def load_checkpoint(checkpoint_path: str | os.PathLike, map_location="cpu") -> d
     return state
 
 
+class TrainingDiverged(FloatingPointError, ValueError):
+    """Training met a non-finite loss, gradient or weight (the learning rate is usually too high)."""
+
+
+def check_checkpoint(state: dict, config: dict, train_data, path, finished: bool = False) -> None:
+    """Check that a checkpoint ``state`` (:func:`load_checkpoint`) was trained with ``config`` (the
+    resolved config of :func:`resolve_config`; :data:`RUNTIME_KEYS` may differ) on ``train_data``,
+    and with ``finished`` that it reached ``config["steps"]``. Raises ValueError naming the first
+    difference."""
+    _check_resume(state, config, _fingerprint(np.asarray(train_data)), Path(path))
+    if finished and int(state["step"]) < int(config["steps"]):
+        raise ValueError(f"checkpoint {path} is unfinished: step {state['step']} of {config['steps']}")
+
+
 def _check_resume(state: dict, config: dict, fingerprint: str, path: Path) -> None:
     saved = state["config"]
     for key in sorted(set(saved) | set(config)):
@@ -197,10 +213,15 @@ def load_model(checkpoint_path: str | os.PathLike,
     """The trained model of a checkpoint, in eval mode on ``device`` (None: cuda if available).
 
     The checkpoint's config, step and history are attached as ``model.config``, ``model.step``
-    and ``model.history``.
+    and ``model.history``. Raises ValueError for an unreadable checkpoint or non-finite weights.
     """
     device = resolve_device(device)
     state = load_checkpoint(checkpoint_path)
+    bad = [name for name, tensor in state["model"].items()
+           if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
+    if bad:
+        raise ValueError(f"checkpoint {checkpoint_path} has non-finite weights ({', '.join(bad[:3])}); "
+                         "its training diverged")
     model = build_model(state["config"])
     model.load_state_dict(state["model"])
     model.config, model.step, model.history = state["config"], state["step"], state["history"]
@@ -236,7 +257,9 @@ def train(config: dict, train_data: np.ndarray, val_data: np.ndarray | None,
     ``n`` is the data's sequence length. ``train_data`` and ``val_data`` are integer arrays (m, n)
     (``val_data`` may be None: no validation). If ``checkpoint_path`` exists the run resumes from
     it; its config (except :data:`RUNTIME_KEYS`) and training data must match, or ValueError is
-    raised. A finished checkpoint is returned as is. ``callback(step, row)`` is called after every
+    raised. A finished checkpoint is returned as is. A non-finite loss, gradient norm or weight
+    raises :class:`TrainingDiverged` (a ValueError) naming the step and the learning rate; the
+    checkpoint on disk then stays the last finite one. ``callback(step, row)`` is called after every
     optimisation step with the step number and the latest history row (or None).
     """
     config = resolve_config(config, train_data, val_data)
@@ -257,7 +280,7 @@ def train(config: dict, train_data: np.ndarray, val_data: np.ndarray | None,
         [{"params": decay, "weight_decay": config["weight_decay"]},
          {"params": no_decay, "weight_decay": 0.0}], lr=config["lr"], betas=(0.9, 0.99))
     generator = torch.Generator(device=device).manual_seed(config["seed"])
-    step, history = 0, []
+    step, history, lr = 0, [], config["lr"]
     if path.exists():
         state = load_checkpoint(path)
         _check_resume(state, config, fingerprint, path)
@@ -270,6 +293,10 @@ def train(config: dict, train_data: np.ndarray, val_data: np.ndarray | None,
         step, history = int(state["step"]), list(state["history"])
 
     def save():
+        if not all(torch.isfinite(p).all() for p in model.parameters()):  # never keep a diverged state
+            raise TrainingDiverged(f"training diverged by step {step}: non-finite weights with learning rate "
+                                   f"{lr:g} (training.lr={config['lr']:g}); lower the learning rate. The last "
+                                   f"finite checkpoint stays at {path}")
         _save(path, config, step, model, optimizer, generator, history, fingerprint)
 
     train_tensor = torch.as_tensor(train_data, device=device)
@@ -290,8 +317,14 @@ def train(config: dict, train_data: np.ndarray, val_data: np.ndarray | None,
             loss = masked_diffusion_loss(model, train_tensor[rows], generator).mean()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            if config["grad_clip"]:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config["grad_clip"])
+            # clip_grad_norm_ returns the norm before clipping; max_norm = inf only measures it
+            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config["grad_clip"] or math.inf)
+            if not bool(torch.isfinite(loss.detach()) & torch.isfinite(norm)):  # one device sync
+                what = "loss" if not math.isfinite(loss.item()) else "gradient norm"
+                raise TrainingDiverged(
+                    f"training diverged at step {step + 1}: non-finite {what} with learning rate {lr:g} "
+                    f"(training.lr={config['lr']:g}); lower the learning rate. "
+                    + (f"The last finite checkpoint stays at {path}" if path.exists() else "No checkpoint was written"))
             optimizer.step()
             window_losses.append(loss.item())
             seconds = time.perf_counter() - started
@@ -329,5 +362,7 @@ def train(config: dict, train_data: np.ndarray, val_data: np.ndarray | None,
         raise
     finally:
         bar.close()
+    if not history_path(path).exists():  # a finished checkpoint whose history was moved away or lost
+        _write_history(history_path(path), history)
     model.config, model.step, model.history = config, step, history
     return model.eval()
