@@ -89,6 +89,12 @@ REPORTS = {
         "figures": ["learned_training", "learned_curves", "learned_schedules", "learned_text"],
         "category": "Learned oracles (both papers)",
     },
+    "unmasking_report": {
+        "experiments": ["unmasking_rules"],
+        # exactly the names mdmsched.plots.unmasking saves (unmasking.FIGURES)
+        "figures": ["unmasking_kl_vs_nfe_exact", "unmasking_kl_vs_nfe_mc"],
+        "category": "Beyond both papers: adaptive unmasking rules",
+    },
 }
 
 # A config describes the whole run: a report whose tables the config does not all produce is left

@@ -28,9 +28,7 @@ for report_name, report_spec in REPORTS.items():
             parameters={
                 "tables_dir": f"{RESULTS}/tables",
                 "figures_dir": FIGURES_DIR,
-                "results_dir": RESULTS,
                 "claims_csv": claims_table(report_name),
-                "figures": report_spec["figures"],
                 **report_spec.get("parameters", {}),
             },
         log:
