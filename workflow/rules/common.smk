@@ -20,6 +20,11 @@ def learned_table(model, table):
     return f"{RESULTS}/tables/learned_{model}_{table}.csv"
 
 
+def schedule_plan(model):
+    """The schedule a user takes home (mdmsched.takehome): estimated curve + optimal schedules, JSON."""
+    return f"{RESULTS}/schedules/{model}.json"
+
+
 def model_resource(model, key):
     return (MODELS[model].get("resources") or {}).get(key, MODEL_RESOURCES[key])
 
@@ -104,6 +109,7 @@ def report_outputs(report):
 
 def all_targets():
     targets = [experiment_table(name) for name in config["experiments"]]
+    targets += [schedule_plan(model) for model in MODELS]
     for report, spec in REPORTS.items():
         targets += list(report_outputs(report).values())
         targets += [f"{FIGURES_DIR}/{figure}.{ext}" for figure in spec["figures"] for ext in ("pdf", "png")]
