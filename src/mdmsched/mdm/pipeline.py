@@ -70,6 +70,8 @@ EVALUATION_DEFAULTS = {
     "eps": [0.5, 1.0, 2.0],  # targets of the TC / DTC schedules (nats)
     "curve_sequences": 1000,  # held-out sequences for the curve estimate
     "curve_points": None,  # revealed counts a measured (geometric grid; None: every a = 0..n-1)
+    "curve_statistic": "cross_entropy",  # or "entropy" (the oracle's predictive entropy: lower variance)
+    "curve_orders": 1,  # random orders per held-out sequence for the curve estimate
     "kl_samples": 1000,  # samples of mu per Monte Carlo expected KL (synthetic)
     "gap_sequences": 256,  # held-out sequences per factorization gap (text)
     "reference_samples": 4000,  # Monte Carlo reference curve when no closed form exists
@@ -267,8 +269,9 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
     grid = None
     if settings["curve_points"]:  # 0, n - 1 and a geometric grid between, interpolated by the fit
         grid = np.unique(np.concatenate([[0], evaluation.log_grid(n - 1, int(settings["curve_points"]))]))
-    estimate = estimate_information_curve(oracle, held_out, grid=grid, rng=np.random.default_rng(orders_seed),
-                                          n_bootstrap=settings["bootstrap"])
+    estimator = {"grid": grid, "n_bootstrap": settings["bootstrap"], "statistic": settings["curve_statistic"],
+                 "orders_per_sequence": settings["curve_orders"]}
+    estimate = estimate_information_curve(oracle, held_out, rng=np.random.default_rng(orders_seed), **estimator)
     curves = [_curve_rows(name, "model", estimate.information_curve,
                           estimate.information_curve_lower, estimate.information_curve_upper)]
     nelbo, nelbo_se = evaluate_nelbo(model, validation, seed=seed)
@@ -281,8 +284,7 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
                "dtc_model": estimate.dtc, "dtc_model_se": estimate.dtc_se}
     z_true = None
     if family is not None:
-        exact = estimate_information_curve(family, held_out, grid=grid, rng=np.random.default_rng(orders_seed),
-                                           n_bootstrap=settings["bootstrap"])
+        exact = estimate_information_curve(family, held_out, rng=np.random.default_rng(orders_seed), **estimator)
         z_true, z_true_se, how = _reference_curve(spec, family, settings["reference_samples"], rng)
         curves += [_curve_rows(name, "exact oracle", exact.information_curve,
                                exact.information_curve_lower, exact.information_curve_upper),
@@ -346,6 +348,7 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
         estimate.information_curve, settings["ks"], settings["eps"], estimate.information_curve_lower,
         estimate.information_curve_upper, model=name, data=summary["data"], training_steps=int(model.step),
         nelbo_bits_per_token=float(summary["nelbo_bits"]), curve_sequences=len(held_out),
+        curve_statistic=settings["curve_statistic"], curve_orders=int(settings["curve_orders"]),
         band=f"{estimate.confidence:.0%} bootstrap band over held-out sequences", seed=int(seed),
         expected_kl="CCL Thm 4 on the estimated curve (nats per sequence)")
     return {"curve": pd.concat(curves, ignore_index=True), "schedules": pd.DataFrame(rows),
