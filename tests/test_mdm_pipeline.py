@@ -22,7 +22,8 @@ SPEC = {
     "model": {"d_model": 32, "n_layers": 2, "n_heads": 2},
     "training": {"steps": 60, "batch_size": 128, "lr": 3e-3, "warmup_steps": 5, "eval_every": 30,
                  "checkpoint_every": 10},
-    "evaluation": {"ks": [2, 3], "eps": [0.5], "curve_sequences": 200, "kl_samples": 300,
+    "evaluation": {"ks": [2, 3], "eps": [0.5], "curve_sequences": 200, "curve_statistic": "entropy",
+                   "curve_orders": 2, "kl_samples": 300,
                    "bootstrap": 20, "samples": 2},
 }
 
