@@ -39,7 +39,8 @@ def main() -> None:
     parser.add_argument("dataset")
     parser.add_argument("--family", required=True)
     parser.add_argument("--params", required=True, help="JSON parameters of the family")
-    parser.add_argument("--sequences", type=int, default=1000)
+    parser.add_argument("--sequences", type=int, nargs="+", default=[1000],
+                        help="held-out sequence counts (the largest is run; smaller ones are its prefixes)")
     parser.add_argument("--orders", type=int, nargs="+", default=[1, 4], help="orders per sequence")
     parser.add_argument("--statistics", nargs="+", default=["cross_entropy", "entropy"])
     parser.add_argument("--ks", type=int, nargs="+", default=[2, 4, 8, 16, 32])
@@ -52,10 +53,10 @@ def main() -> None:
     z_true = evaluation.curve(args.family, **params) if args.family in evaluation.CURVES else family.information_curve()
     optimum = evaluation.optimal_path(z_true, args.ks)
     oracle = ModelOracle(load_model(args.checkpoint, "cpu"))
-    held_out = read_dataset(args.dataset)["validation"][: args.sequences]
+    held_out = read_dataset(args.dataset)["validation"][: max(args.sequences)]
     print(f"{args.family} n={family.n}, {len(held_out)} held-out sequences; exact optimum (nats) "
           + ", ".join(f"k={k}: {optimum[k][1]:.4f}" for k in args.ks))
-    print(f"{'statistic':<14} {'orders':>6} {'seed':>4} {'oracle':<12} {'L1/TC':>6}  ratio to optimum at k = "
+    print(f"{'statistic':<14} {'seqs':>5} {'orders':>6} {'seed':>4} {'oracle':<12} {'L1/TC':>6}  ratio to optimum at k = "
           + " ".join(f"{k:>6}" for k in args.ks) + "   seconds")
     for orders in args.orders:
         for seed in range(args.seeds):
@@ -66,11 +67,12 @@ def main() -> None:
                 seconds = time.perf_counter() - started
                 for statistic in args.statistics:
                     values = getattr(curve, statistic).reshape(len(held_out), orders, -1).mean(axis=1)
-                    z = fit_information_curve(curve.grid, values, family.n, n_bootstrap=2).information_curve
-                    l1 = np.abs(z - z_true).sum() / z_true.sum()
-                    row = " ".join(f"{r:6.3f}" for r in ratios(z_true, z, args.ks, optimum))
-                    print(f"{statistic:<14} {orders:>6} {seed:>4} {label:<12} {l1:6.3f}  {' ' * 24}{row}"
-                          f"   {seconds:6.1f}", flush=True)
+                    for m in sorted(set(min(m, len(held_out)) for m in args.sequences)):
+                        z = fit_information_curve(curve.grid, values[:m], family.n, n_bootstrap=2).information_curve
+                        l1 = np.abs(z - z_true).sum() / z_true.sum()
+                        row = " ".join(f"{r:6.3f}" for r in ratios(z_true, z, args.ks, optimum))
+                        print(f"{statistic:<14} {m:>5} {orders:>6} {seed:>4} {label:<12} {l1:6.3f}  {' ' * 24}{row}"
+                              f"   {seconds:6.1f}", flush=True)
 
 if __name__ == "__main__":
     main()
