@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 import yaml
 
@@ -56,7 +57,8 @@ def main() -> None:
           f"{int(summary.parameters):,} parameters")
     for stage, seconds in times.items():
         print(f"  {stage:<9} {seconds:8.1f} s")
-    print(f"  training throughput {summary.tokens_per_s:,.0f} tokens/s; held-out NELBO "
+    rates = [row["tokens_per_s"] for row in model.history[1:]] or [float("nan")]  # first window: warm-up
+    print(f"  training throughput {float(np.median(rates)):,.0f} tokens/s (median); held-out NELBO "
           f"{summary.nelbo_bits:.4f} bits/token")
     for key in ("curve_l1_over_tc", "exact_oracle_curve_l1_over_tc", "tc_model", "tc_true", "unigram_bits"):
         if key in summary and summary[key] == summary[key]:

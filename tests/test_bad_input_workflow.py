@@ -56,7 +56,7 @@ def test_a_user_config_describes_the_whole_run(workdir):
     """A config with one model and one experiment ran all three default models and 19 experiments."""
     out = snakemake(workdir, "--configfile", with_changes(workdir, "mine"), "--dry-run", timeout=300).stdout
     planned = sorted(block["rule"] for block in job_blocks(out))
-    assert planned == sorted(["all", "evaluate_model", "experiment", "index", "prepare_data", "render_learned_report",
+    assert planned == sorted(["all", "claims", "evaluate_model", "experiment", "index", "prepare_data", "render_learned_report",
                               "train_model"]), out[-3000:]
     assert "shakespeare" not in out and "mixture" not in out
     assert "ccl_report is not built: the config lacks ccl_identity" in out

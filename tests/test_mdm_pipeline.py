@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-from mdmsched import distributions
+from mdmsched import distributions, takehome
 from mdmsched.distributions import curve
+from mdmsched.error import expected_kl
 from mdmsched.mdm import corpora, pipeline
 from mdmsched.mdm.training import load_checkpoint, train
+from mdmsched.schedules import format_sizes, parse_sizes
 
 REPO = Path(__file__).resolve().parents[1]
 SPEC = {
@@ -20,7 +23,8 @@ SPEC = {
     "model": {"d_model": 32, "n_layers": 2, "n_heads": 2},
     "training": {"steps": 60, "batch_size": 128, "lr": 3e-3, "warmup_steps": 5, "eval_every": 30,
                  "checkpoint_every": 10},
-    "evaluation": {"ks": [2, 3], "eps": [0.5], "curve_sequences": 200, "kl_samples": 300,
+    "evaluation": {"ks": [2, 3], "eps": [0.5], "curve_sequences": 200, "curve_statistic": "entropy",
+                   "curve_orders": 2, "kl_samples": 300,
                    "bootstrap": 20, "samples": 2},
 }
 
@@ -99,7 +103,7 @@ def test_interrupted_training_resumes_from_its_partial_checkpoint(tmp_path, trai
 
 def test_evaluation_tables_of_a_synthetic_model(trained):
     tables = pipeline.evaluate_model("tiny", SPEC, trained / "data.npz", trained / "model.pt", seed=0, threads=1)
-    assert set(tables) == set(pipeline.TABLES)
+    assert set(tables) == set(pipeline.OUTPUTS)
     z_true = curve("markov", 6, stay=0.8)
     by_estimator = {name: rows for name, rows in tables["curve"].groupby("estimator")}
     assert np.allclose(by_estimator["true"].z, z_true, atol=1e-12)
@@ -119,6 +123,27 @@ def test_evaluation_tables_of_a_synthetic_model(trained):
     steps = tables["steps"]
     assert np.all(steps.steps >= steps.optimal_steps)
     assert len(tables["samples"]) == 2 * 3 and tables["samples"].log_prob_true.notna().all()
+    # the schedule a user takes home: the model's curve with its band, the DP optimum per k and eps
+    plan = tables["schedule_plan"]
+    model_curve = by_estimator["model"]
+    assert np.allclose(plan["curve"]["z"], model_curve.z) and np.allclose(plan["curve"]["z_lower"], model_curve.z_lower)
+    assert [entry["k"] for entry in plan["by_k"]] == [2, 3] and [e["eps"] for e in plan["by_eps"]] == [0.5]
+    for entry in plan["by_k"]:
+        built = schedules[(schedules.schedule == "optimal") & (schedules.curve == "estimated")
+                          & (schedules.k_target == entry["k"])].iloc[0]
+        assert format_sizes(entry["num_transfer_tokens"]) == built.sizes
+        assert entry["expected_kl_nats"] == pytest.approx(expected_kl(model_curve.z.to_numpy(), parse_sizes(built.sizes)))
+        low, high = entry["expected_kl_band_nats"]
+        assert low >= 0 and high >= 0
+
+
+def test_workflow_writes_the_schedule_plan_as_json(trained, tmp_path):
+    tables = pipeline.evaluate_model("tiny", SPEC, trained / "data.npz", trained / "model.pt", seed=0, threads=1)
+    paths = {key: tmp_path / f"{key}.csv" for key in pipeline.TABLES} | {"schedule_plan": tmp_path / "plan.json"}
+    pipeline.write_tables(tables, paths)
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    assert plan == json.loads(json.dumps(tables["schedule_plan"])) and plan["n"] == 6
+    assert np.allclose(takehome.read_curve(tmp_path / "curve.csv"), plan["curve"]["z"])
 
 
 def test_evaluation_is_reproducible(trained):
@@ -126,6 +151,7 @@ def test_evaluation_is_reproducible(trained):
     second = pipeline.evaluate_model("tiny", SPEC, trained / "data.npz", trained / "model.pt", seed=1, threads=1)
     for key in pipeline.TABLES:
         assert first[key].equals(second[key]), key
+    assert first["schedule_plan"] == second["schedule_plan"]
 
 
 def test_evaluation_rejects_a_checkpoint_of_other_data(trained, tmp_path):

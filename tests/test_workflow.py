@@ -13,6 +13,7 @@ Each Snakemake call is bounded by a timeout.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -101,6 +102,12 @@ def summary(workdir: Path, *args) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
+def workflow_copy(tmp_path_factory):
+    """A workflow copy where nothing has run yet (for dry runs and lint: no need to wait for a run)."""
+    return {"workdir": copy_workflow(tmp_path_factory.mktemp("copy"))}
+
+
+@pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     """A workflow copy with the whole smoke DAG run once (all of `rule all`)."""
     workdir = copy_workflow(tmp_path_factory.mktemp("smoke"))
@@ -146,6 +153,7 @@ def resumed_run(tmp_path_factory):
     return {"workdir": workdir, "target": target, "finished_before_kill": finished, "resume_output": resumed.stdout}
 
 
+@pytest.mark.slow
 def test_smoke_dag_produces_every_output(smoke_run):
     workdir = smoke_run["workdir"]
     config = smoke_config(workdir)
@@ -159,6 +167,9 @@ def test_smoke_dag_produces_every_output(smoke_run):
     outputs = {row["output_file"] for row in rows}
     for name in config["experiments"]:
         assert f"{config['results_dir']}/tables/{name}.csv" in outputs
+    for model in config["models"]:  # the schedule a user takes home, per trained model
+        plan = json.loads((workdir / config["results_dir"] / "schedules" / f"{model}.json").read_text())
+        assert plan["metadata"]["model"] == model and plan["by_k"] and plan["curve"]["z_lower"]
     figures = [path for path in outputs if path.startswith(config["figures_dir"] + "/")]
     assert any(path.endswith(".png") for path in figures) and any(path.endswith(".pdf") for path in figures)
     reports = {path for path in outputs if path.startswith(config["reports_dir"] + "/") and path.endswith(".html")}
@@ -179,11 +190,13 @@ def test_smoke_dag_produces_every_output(smoke_run):
     print(f"smoke workflow: {len(blocks)} jobs in {smoke_run['seconds']:.1f} s")
 
 
+@pytest.mark.slow
 def test_finished_workflow_has_nothing_to_do(smoke_run):
     result = snakemake(smoke_run["workdir"], "--configfile", "config/smoke.yaml", "--dry-run")
     assert "Nothing to be done" in result.stdout, result.stdout[-3000:]
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_without_redoing_finished_work(resumed_run):
     workdir = resumed_run["workdir"]
     finished = resumed_run["finished_before_kill"]
@@ -201,6 +214,7 @@ def test_interrupted_run_resumes_without_redoing_finished_work(resumed_run):
         assert not leftovers, f"temporary files left in {folder}: {leftovers}"
 
 
+@pytest.mark.slow
 def test_two_runs_give_identical_tables(smoke_run, resumed_run):
     first, second = tables(smoke_run["workdir"]), tables(resumed_run["workdir"])
     config = smoke_config(smoke_run["workdir"])
@@ -212,6 +226,7 @@ def test_two_runs_give_identical_tables(smoke_run, resumed_run):
     assert not different, f"tables differ between two runs of the same config: {different}"
 
 
+@pytest.mark.slow
 def test_deleted_output_reruns_only_its_job_and_what_depends_on_it(smoke_run, tmp_path):
     workdir = tmp_path / "copy"
     shutil.copytree(smoke_run["workdir"], workdir, symlinks=True)  # keeps mtimes and .snakemake
@@ -228,6 +243,7 @@ def test_deleted_output_reruns_only_its_job_and_what_depends_on_it(smoke_run, tm
     assert any(block["rule"] == "claims" for block in planned)
 
 
+@pytest.mark.slow
 def test_failing_rule_leaves_no_partial_output(smoke_run):
     workdir = smoke_run["workdir"]
     config = smoke_config(workdir)
@@ -247,8 +263,8 @@ def test_failing_rule_leaves_no_partial_output(smoke_run):
     assert not leftovers, f"the failed job left {leftovers}"
 
 
-def test_snakefile_rejects_an_unknown_config_key_by_name(smoke_run):
-    result = snakemake(smoke_run["workdir"], "--configfile", "config/smoke.yaml", "--config", "bogus_key=1",
+def test_snakefile_rejects_an_unknown_config_key_by_name(workflow_copy):
+    result = snakemake(workflow_copy["workdir"], "--configfile", "config/smoke.yaml", "--config", "bogus_key=1",
                        "--dry-run", check=False, timeout=300)
     assert result.returncode != 0
     assert "invalid config" in result.stdout.lower() and "bogus_key: unknown key" in result.stdout, result.stdout[-3000:]
@@ -286,14 +302,14 @@ def test_shipped_configs_are_valid_and_list_the_same_experiments():
             assert {"data", "model", "training"} <= set(config["models"][model]), (name, model)
 
 
-def test_lint_is_clean(smoke_run):
-    result = snakemake(smoke_run["workdir"], "--lint", check=False, timeout=300)
+def test_lint_is_clean(workflow_copy):
+    result = snakemake(workflow_copy["workdir"], "--lint", check=False, timeout=300)
     assert result.returncode == 0, result.stdout
 
 
-def test_every_rule_declares_log_benchmark_and_resources(smoke_run):
+def test_every_rule_declares_log_benchmark_and_resources(workflow_copy):
     """Resources a rule leaves out would show the sentinel defaults given here."""
-    out = snakemake(smoke_run["workdir"], "--configfile", "config/smoke.yaml", "--dry-run", "--forceall",
+    out = snakemake(workflow_copy["workdir"], "--configfile", "config/smoke.yaml", "--dry-run", "--forceall",
                     "--default-resources", "mem_mb=123457", "runtime=98765", timeout=300).stdout
     blocks = [block for block in job_blocks(out) if "output" in block]  # not `rule all`
     assert blocks
@@ -303,7 +319,7 @@ def test_every_rule_declares_log_benchmark_and_resources(smoke_run):
         assert "runtime=" in block["resources"] and "runtime=98765" not in block["resources"], block
 
 
-def test_slurm_profile_requests_resources_per_rule(smoke_run):
+def test_slurm_profile_requests_resources_per_rule(workflow_copy):
     """A dry run through profiles/slurm (no SLURM needed): the partition comes from the environment,
     rules keep their own mem_mb/runtime (profiles/default, read last, must not reset them), and every
     training rule asks for a GPU."""
@@ -313,7 +329,7 @@ def test_slurm_profile_requests_resources_per_rule(smoke_run):
     env = dict(os.environ, MDMSCHED_SLURM_PARTITION="testpartition")
     out = subprocess.run(
         [SNAKEMAKE, "--profile", "profiles/slurm", "--configfile", "config/smoke.yaml", "--dry-run", "--forceall"],
-        cwd=smoke_run["workdir"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300,
+        cwd=workflow_copy["workdir"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300,
     )
     assert out.returncode == 0, out.stdout[-3000:]
     blocks = [block for block in job_blocks(out.stdout) if "output" in block]
@@ -324,6 +340,7 @@ def test_slurm_profile_requests_resources_per_rule(smoke_run):
             assert re.search(r"\bgpu=1\b", block["resources"]), f"{block['rule']} asks for no GPU: add it to set-resources"
 
 
+@pytest.mark.slow
 def test_snakemake_report(smoke_run):
     workdir = smoke_run["workdir"]
     snakemake(workdir, "--configfile", "config/smoke.yaml", "--report", "report.html", timeout=300)

@@ -28,6 +28,7 @@ __all__ = [
     "fixed_set_law",
     "LogMarginals",
     "kl_divergence",
+    "bruteforce_kls",
     "expected_kl_bruteforce",
     "mixture_kl",
     "expected_kl_monte_carlo",
@@ -95,6 +96,7 @@ class LogMarginals:
         self.p = p
         self.n = p.ndim
         self.cache = {(): np.zeros((1,) * self.n)}
+        self.blocks = {}
 
     def __call__(self, subset):
         return self.log(subset)
@@ -107,6 +109,21 @@ class LogMarginals:
                 self.cache[subset] = np.log(self.p.sum(axis=others, keepdims=True))
         return self.cache[subset]
 
+    def block(self, before, block):
+        """log prod_{i in block} mu(x_i | x_before), uniform where mu(x_before) = 0 (broadcastable;
+        cached by (before as a set, block as a set): partitions of one law share most blocks)."""
+        key = (frozenset(before), frozenset(block))
+        if key not in self.blocks:
+            base = self.log(before)
+            impossible = np.isneginf(base)
+            log_uniform = -math.log(self.p.shape[0])
+            total = np.zeros((1,) * self.n)
+            for i in block:
+                with np.errstate(invalid="ignore"):
+                    total = total + np.where(impossible, log_uniform, self.log(tuple(before) + (i,)) - base)
+            self.blocks[key] = total
+        return self.blocks[key]
+
 
 def fixed_set_law(p, sets, marginals=None) -> np.ndarray:
     """The table of nu^{S_1..S_k} (CCL Def 14): prod_t prod_{i in S_t} mu(x_i | x_{S_<t}).
@@ -117,16 +134,15 @@ def fixed_set_law(p, sets, marginals=None) -> np.ndarray:
     (KL(mu || nu^S) does not depend on that choice: it only reads nu^S on the support of mu.)
     """
     p = information.check_pmf(p)
-    marginals = marginals or LogMarginals(p)
-    log_uniform = -math.log(p.shape[0])
+    return _fixed_set_law(p, sets, marginals or LogMarginals(p))
+
+
+def _fixed_set_law(p, sets, marginals) -> np.ndarray:
+    """:func:`fixed_set_law` of a checked pmf; each block's log factor is cached in ``marginals``."""
     log_nu = np.zeros(p.shape)
     before: tuple = ()
     for block in sets:
-        base = marginals.log(before)
-        impossible = np.isneginf(base)
-        for i in block:
-            with np.errstate(invalid="ignore"):
-                log_nu = log_nu + np.where(impossible, log_uniform, marginals.log(before + (i,)) - base)
+        log_nu = log_nu + marginals.block(before, tuple(block))
         before = before + tuple(block)
     return np.exp(log_nu)
 
@@ -138,20 +154,28 @@ def kl_divergence(p, r) -> float:
         return float(np.sum(p[support] * (np.log(p[support]) - np.log(r[support]))))
 
 
-def expected_kl_bruteforce(p, sizes) -> float:
-    """E_S KL(mu || nu^S) by building nu^S for every ordered partition with these sizes (small n)."""
+def bruteforce_kls(p, sizes) -> tuple[float, float]:
+    """(E_S KL(mu || nu^S), KL(mu || E_S nu^S)) from one pass over every ordered partition (small n):
+    the expected KL of CCL Def 1 and the KL of the random sampler's mixture law."""
     p = information.check_pmf(p)
     marginals = LogMarginals(p)
-    values = [kl_divergence(p, fixed_set_law(p, sets, marginals)) for sets in ordered_partitions(p.ndim, sizes)]
-    return float(np.mean(values))
+    kls, mixture, count = [], np.zeros(p.shape), 0
+    for sets in ordered_partitions(p.ndim, sizes):
+        law = _fixed_set_law(p, sets, marginals)
+        kls.append(kl_divergence(p, law))
+        mixture += law
+        count += 1
+    return float(np.mean(kls)), kl_divergence(p, mixture / count)
+
+
+def expected_kl_bruteforce(p, sizes) -> float:
+    """E_S KL(mu || nu^S) by building nu^S for every ordered partition with these sizes (small n)."""
+    return bruteforce_kls(p, sizes)[0]
 
 
 def mixture_kl(p, sizes) -> float:
     """KL(mu || nu) for nu the law of the random sampler, the mixture of all nu^S (small n)."""
-    p = information.check_pmf(p)
-    marginals = LogMarginals(p)
-    laws = [fixed_set_law(p, sets, marginals) for sets in ordered_partitions(p.ndim, sizes)]
-    return kl_divergence(p, np.mean(laws, axis=0))
+    return bruteforce_kls(p, sizes)[1]
 
 
 def expected_kl_monte_carlo(family, oracle, sizes, m: int, rng: np.random.Generator, exact_oracle=None, batch: int = 512):

@@ -21,6 +21,11 @@ def learned_table(model, table):
     return f"{RESULTS}/tables/learned_{model}_{table}.csv"
 
 
+def schedule_plan(model):
+    """The schedule a user takes home (mdmsched.takehome): estimated curve + optimal schedules, JSON."""
+    return f"{RESULTS}/schedules/{model}.json"
+
+
 def model_resource(model, key):
     return (MODELS[model].get("resources") or {}).get(key, MODEL_RESOURCES[key])
 
@@ -124,6 +129,7 @@ def report_outputs(report):
 
 def all_targets():
     targets = [experiment_table(name) for name in config["experiments"]]
+    targets += [schedule_plan(model) for model in MODELS]
     for report, spec in REPORTS.items():
         targets.append(claims_table(report))
         targets += list(report_outputs(report).values())

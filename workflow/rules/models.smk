@@ -53,6 +53,7 @@ rule evaluate_model:
         checkpoint=f"{MODELS_DIR}/{{model}}.pt",
     output:
         **{table: learned_table("{model}", table) for table in MODEL_TABLES},
+        schedule_plan=schedule_plan("{model}"),
     params:
         spec=lambda wildcards: MODELS[wildcards.model],
         seed=config["seed"],

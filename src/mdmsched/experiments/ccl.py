@@ -220,7 +220,7 @@ def identity(
             key = tuple(int(v) for v in sizes)
             if key not in cache:
                 with np.errstate(invalid="ignore", divide="ignore"):  # log 0 - log 0 off the support (codes)
-                    cache[key] = (error.expected_kl_bruteforce(pmf, sizes), error.mixture_kl(pmf, sizes))
+                    cache[key] = error.bruteforce_kls(pmf, sizes)
             mc = error.expected_kl_monte_carlo(family, family, sizes, samples, _rng(seed, 2, f, s))
             rows.append(
                 {

@@ -61,9 +61,12 @@ class _Block(nn.Module):
     def forward(self, h: torch.Tensor, rotary: tuple[torch.Tensor, torch.Tensor] | None):
         batch, length, width = h.shape
         qkv = self.qkv(self.attention_norm(h)).view(batch, length, 3, self.n_heads, -1)
-        query, key, value = qkv.permute(2, 0, 3, 1, 4)  # each (batch, heads, length, head_dim)
-        if rotary is not None:
-            query, key = _rotate(query, *rotary), _rotate(key, *rotary)
+        query_key = qkv[:, :, :2]  # (batch, length, 2, heads, head_dim)
+        if rotary is not None:  # query and key at once, in the projection's contiguous layout
+            cos, sin = rotary
+            query_key = _rotate(query_key, cos[:, None, None, :], sin[:, None, None, :])
+        query, key = query_key.permute(2, 0, 3, 1, 4)  # each (batch, heads, length, head_dim)
+        value = qkv[:, :, 2].transpose(1, 2)
         attended = F.scaled_dot_product_attention(
             query, key, value, dropout_p=self.dropout if self.training else 0.0)
         attended = attended.transpose(1, 2).reshape(batch, length, width)

@@ -20,7 +20,10 @@ evaluate. The three stages are the workflow's three rules:
    * ``summary``: one row with NELBO (nats and bits per token), TC / DTC estimates and the curve
      error (timings stay out of the tables, which are reproducible byte for byte: they are in the
      checkpoint's history CSV and the workflow's benchmark files);
-   * ``samples``: sequences drawn with a few schedules (decoded to text for corpora).
+   * ``samples``: sequences drawn with a few schedules (decoded to text for corpora);
+   * ``schedule_plan`` (a dict, written as JSON): the schedule a user takes home, i.e. the estimated
+     curve with its band and, for every evaluated k and eps, the DP-optimal schedule built from it as
+     per-step token counts with its expected KL (:func:`mdmsched.takehome.schedule_plan`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from .. import distributions, evaluation, information, schedules
 from ..error import expected_kl, expected_kl_monte_carlo
 from ..io import atomic_path, write_table
 from ..sampler import random_orders, sample
+from ..takehome import schedule_plan, write_schedule_plan
 from .corpora import decode, load_corpus
 from .curves import (estimate_information_curve, factorization_gap, one_at_a_time_log_likelihood,
                      pool_adjacent_violators)
@@ -54,9 +58,11 @@ __all__ = [
     "train_model",
     "evaluate_model",
     "TABLES",
+    "OUTPUTS",
 ]
 
 TABLES = ("curve", "schedules", "steps", "summary", "samples")
+OUTPUTS = TABLES + ("schedule_plan",)  # what evaluate_model returns: the tables and one JSON plan
 # k-step schedules run through the model; "optimal" and "sqrt" are built from a curve
 K_SCHEDULES = ("uniform", "cosine", "loglinear", "sqrt", "optimal")
 CURVE_SCHEDULES = ("sqrt", "optimal")
@@ -65,6 +71,8 @@ EVALUATION_DEFAULTS = {
     "eps": [0.5, 1.0, 2.0],  # targets of the TC / DTC schedules (nats)
     "curve_sequences": 1000,  # held-out sequences for the curve estimate
     "curve_points": None,  # revealed counts a measured (geometric grid; None: every a = 0..n-1)
+    "curve_statistic": "cross_entropy",  # or "entropy" (the oracle's predictive entropy: lower variance)
+    "curve_orders": 1,  # random orders per held-out sequence for the curve estimate
     "kl_samples": 1000,  # samples of mu per Monte Carlo expected KL (synthetic)
     "gap_sequences": 256,  # held-out sequences per factorization gap (text)
     "reference_samples": 4000,  # Monte Carlo reference curve when no closed form exists
@@ -275,8 +283,9 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
     grid = None
     if settings["curve_points"]:  # 0, n - 1 and a geometric grid between, interpolated by the fit
         grid = np.unique(np.concatenate([[0], evaluation.log_grid(n - 1, int(settings["curve_points"]))]))
-    estimate = estimate_information_curve(oracle, held_out, grid=grid, rng=np.random.default_rng(orders_seed),
-                                          n_bootstrap=settings["bootstrap"])
+    estimator = {"grid": grid, "n_bootstrap": settings["bootstrap"], "statistic": settings["curve_statistic"],
+                 "orders_per_sequence": settings["curve_orders"]}
+    estimate = estimate_information_curve(oracle, held_out, rng=np.random.default_rng(orders_seed), **estimator)
     curves = [_curve_rows(name, "model", estimate.information_curve,
                           estimate.information_curve_lower, estimate.information_curve_upper)]
     nelbo, nelbo_se = evaluate_nelbo(model, validation, seed=seed)
@@ -289,8 +298,7 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
                "dtc_model": estimate.dtc, "dtc_model_se": estimate.dtc_se}
     z_true = None
     if family is not None:
-        exact = estimate_information_curve(family, held_out, grid=grid, rng=np.random.default_rng(orders_seed),
-                                           n_bootstrap=settings["bootstrap"])
+        exact = estimate_information_curve(family, held_out, rng=np.random.default_rng(orders_seed), **estimator)
         z_true, z_true_se, how = _reference_curve(family, settings["reference_samples"], rng)
         curves += [_curve_rows(name, "exact oracle", exact.information_curve,
                                exact.information_curve_lower, exact.information_curve_upper),
@@ -350,11 +358,25 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
             if family is not None:
                 entry["log_prob_true"] = float(family.log_prob(x[None])[0])
             samples.append(entry)
+    plan = schedule_plan(
+        estimate.information_curve, settings["ks"], settings["eps"], estimate.information_curve_lower,
+        estimate.information_curve_upper, model=name, data=summary["data"], training_steps=int(model.step),
+        nelbo_bits_per_token=float(summary["nelbo_bits"]), curve_sequences=len(held_out),
+        curve_statistic=settings["curve_statistic"], curve_orders=int(settings["curve_orders"]),
+        band=f"{estimate.confidence:.0%} bootstrap band over held-out sequences", seed=int(seed),
+        expected_kl="CCL Thm 4 on the estimated curve (nats per sequence)")
     return {"curve": pd.concat(curves, ignore_index=True), "schedules": pd.DataFrame(rows),
-            "steps": steps, "summary": pd.DataFrame([summary]), "samples": pd.DataFrame(samples)}
+            "steps": steps, "summary": pd.DataFrame([summary]), "samples": pd.DataFrame(samples),
+            "schedule_plan": plan}
 
 
-def write_tables(tables: dict[str, pd.DataFrame], paths: dict) -> None:
-    """Write each table of :func:`evaluate_model` to its path (atomically)."""
+def write_tables(tables: dict, paths: dict) -> None:
+    """Write each output of :func:`evaluate_model` to its path (atomically): DataFrames as CSV, the
+    schedule plan as JSON. Outputs without a path are skipped."""
     for key, table in tables.items():
-        write_table(table, Path(paths[key]))
+        if key not in paths:
+            continue
+        if isinstance(table, dict):
+            write_schedule_plan(table, Path(paths[key]))
+        else:
+            write_table(table, Path(paths[key]))
