@@ -4,8 +4,6 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from mdmsched.distributions import all_states, make_family, random_tabular
 from mdmsched.distributions import curve
@@ -13,36 +11,8 @@ from mdmsched.schedules import optimal_path
 from mdmsched.error import expected_kl
 from mdmsched.information import entropy_curve, information_curve
 from mdmsched.mdm.curves import (estimate_information_curve, factorization_gap,
-                                 fit_information_curve, loss_curve, pool_adjacent_violators)
+                                 fit_information_curve, loss_curve)
 from mdmsched.sampler import schedule_log_likelihood
-
-
-def _isotonic_min_max(y, w):
-    """Closed form of the increasing isotonic fit: max over j <= i of min over k >= i of the
-    weighted mean of y[j..k] (Barlow et al. 1972)."""
-    n = len(y)
-    mean = lambda j, k: np.dot(w[j:k + 1], y[j:k + 1]) / w[j:k + 1].sum()
-    return np.array([max(min(mean(j, k) for k in range(i, n)) for j in range(i + 1))
-                     for i in range(n)])
-
-
-@given(st.lists(st.floats(-5, 5), min_size=1, max_size=12),
-       st.lists(st.floats(0.1, 3.0), min_size=12, max_size=12))
-def test_pool_adjacent_violators_matches_min_max_formula(values, weights):
-    y, w = np.array(values), np.array(weights[:len(values)])
-    fit = pool_adjacent_violators(y, w)
-    assert np.all(np.diff(fit) >= -1e-12)
-    assert np.allclose(fit, _isotonic_min_max(y, w), atol=1e-10)
-    assert np.allclose(pool_adjacent_violators(-y, w, increasing=False), -fit, atol=1e-10)
-
-
-def test_pool_adjacent_violators_small_cases():
-    assert np.allclose(pool_adjacent_violators([1, 3, 2, 4]), [1, 2.5, 2.5, 4])
-    assert np.allclose(pool_adjacent_violators([3, 2, 1]), [2, 2, 2])
-    assert np.allclose(pool_adjacent_violators([1, 3, 2], weights=[1, 3, 1]), [1, 2.75, 2.75])
-    assert np.allclose(pool_adjacent_violators([3, 1, 2], increasing=False), [3, 1.5, 1.5])
-    with pytest.raises(ValueError, match="weights must be positive"):
-        pool_adjacent_violators([1, 2], weights=[1, 0])
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import isotonic_regression
 
 from mdmsched.information import (curve_from_conditional_entropies, dtc_from_curve,
                                   profile_from_curve, tc_from_curve)
@@ -32,7 +33,6 @@ from mdmsched.sampler import random_orders, schedule_log_likelihood, step_of_pos
 from mdmsched.schedules import validate_sizes
 
 __all__ = [
-    "pool_adjacent_violators",
     "oracle_log_probabilities",
     "LossCurve",
     "loss_curve",
@@ -43,35 +43,6 @@ __all__ = [
     "one_at_a_time_log_likelihood",
     "factorization_gap",
 ]
-
-
-def pool_adjacent_violators(y, weights=None, increasing: bool = True) -> np.ndarray:
-    """Weighted least-squares isotonic regression of a 1-d sequence (pool adjacent violators).
-
-    Returns the monotone (nondecreasing, or nonincreasing with ``increasing=False``) sequence
-    minimising ``sum_i w_i (y_i - fit_i)^2``; O(len(y)) amortised.
-    """
-    y = np.asarray(y, dtype=np.float64)
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-d, got shape {y.shape}")
-    w = np.ones_like(y) if weights is None else np.asarray(weights, dtype=np.float64)
-    if w.shape != y.shape or np.any(w <= 0) or not np.isfinite(w).all():
-        raise ValueError("weights must be positive, finite and shaped like y")
-    values = y if increasing else -y
-    # blocks as parallel stacks: weighted mean, total weight, length
-    means, totals, lengths = [], [], []
-    for value, weight in zip(values, w):
-        means.append(value)
-        totals.append(weight)
-        lengths.append(1)
-        while len(means) > 1 and means[-2] > means[-1]:
-            weight_sum = totals[-2] + totals[-1]
-            means[-2] = (totals[-2] * means[-2] + totals[-1] * means[-1]) / weight_sum
-            totals[-2] = weight_sum
-            lengths[-2] += lengths[-1]
-            del means[-1], totals[-1], lengths[-1]
-    fit = np.repeat(means, lengths)
-    return fit if increasing else -fit
 
 
 def oracle_log_probabilities(oracle, x, revealed) -> np.ndarray:
@@ -182,7 +153,7 @@ class CurveEstimate:
 
 
 def _fit_conditional_entropies(grid, means, weights, n) -> np.ndarray:
-    fitted = pool_adjacent_violators(means, weights, increasing=False)
+    fitted = isotonic_regression(means, weights=weights, increasing=False).x
     return np.interp(np.arange(n), grid, fitted)
 
 

@@ -34,6 +34,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import isotonic_regression
 import pandas as pd
 import torch
 
@@ -43,8 +44,7 @@ from ..io import atomic_path, write_table
 from ..sampler import random_orders, sample
 from ..takehome import schedule_plan, write_schedule_plan
 from .corpora import decode, load_corpus
-from .curves import (estimate_information_curve, factorization_gap, one_at_a_time_log_likelihood,
-                     pool_adjacent_violators)
+from .curves import estimate_information_curve, factorization_gap, one_at_a_time_log_likelihood
 from .oracle import ModelOracle
 from .training import (check_checkpoint, evaluate_nelbo, history_path, load_checkpoint, load_model,
                        resolve_config, train)
@@ -198,7 +198,7 @@ def _reference_curve(family, samples: int, rng) -> tuple[np.ndarray, np.ndarray,
     # Z is nondecreasing (Han); the unbiased mean can dip by noise, so fit it monotonely (weighted
     # isotonic regression; Z_1 = 0 exactly, with no noise)
     weights = 1.0 / (estimate["z_se"] ** 2 + 1e-12)
-    z = pool_adjacent_violators(estimate["z"], weights, increasing=True)
+    z = isotonic_regression(estimate["z"], weights=weights, increasing=True).x
     return z, estimate["z_se"], f"Monte Carlo, exact oracle, {samples} samples, isotonic fit"
 
 
