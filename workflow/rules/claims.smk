@@ -5,11 +5,11 @@
 
 rule claims:
     input:
-        tables=lambda wildcards: [experiment_table(name) for name in REPORTS[wildcards.report]["experiments"]],
+        tables=lambda wildcards: list(claim_inputs(wildcards.report).values()),
     output:
         csv=claims_table("{report}"),
     params:
-        experiments=lambda wildcards: REPORTS[wildcards.report]["experiments"],
+        names=lambda wildcards: list(claim_inputs(wildcards.report)),
     log:
         f"{RESULTS}/logs/claims/{{report}}.log",
     benchmark:

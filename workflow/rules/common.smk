@@ -89,6 +89,8 @@ REPORTS = {
     "learned_report": {
         "experiments": [f"learned_{model}_{table}" for model in MODELS for table in MODEL_TABLES],
         "inputs": [f"{MODELS_DIR}/{model}.history.csv" for model in MODELS],
+        # what the claims read besides the tables (mdmsched.claims.learned.table_paths names them)
+        "named_inputs": {f"learned_{model}_history": f"{MODELS_DIR}/{model}.history.csv" for model in MODELS},
         "parameters": {"models": list(MODELS), "models_dir": MODELS_DIR},
         # exactly the names the panels of mdmsched.plots.learned save
         "figures": ["learned_training", "learned_curves", "learned_schedules", "learned_text"],
@@ -118,6 +120,13 @@ def experiment_table(name):
 
 def claims_table(report):
     return f"{RESULTS}/claims/{report}.csv"
+
+
+def claim_inputs(report):
+    """Name -> path of every table the claims of ``report`` read: its experiments' tables and the
+    report's extra named inputs (the training histories of the learned report)."""
+    spec = REPORTS[report]
+    return {**{name: experiment_table(name) for name in spec["experiments"]}, **spec.get("named_inputs", {})}
 
 
 def report_outputs(report):

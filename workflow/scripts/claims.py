@@ -6,7 +6,7 @@ from mdmsched.io import logged
 with logged(snakemake.log[0]):
     table = write_claims(
         snakemake.wildcards.report,
-        dict(zip(snakemake.params.experiments, snakemake.input.tables)),
+        dict(zip(snakemake.params.names, snakemake.input.tables)),
         snakemake.output.csv,
     )
     print(f"claims {snakemake.wildcards.report}:", ", ".join(f"{value} {key}" for key, value in counts(table).items()))
