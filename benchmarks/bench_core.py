@@ -30,16 +30,7 @@ from mdmsched.distributions import MarkovChain, curve
 from mdmsched.error import expected_kl
 from mdmsched import steps_to_reach
 from mdmsched.schedules import optimal_schedule, schedule, uniform
-
-RESULTS = []
-
-
-def report(name: str, seconds: float, target: float, extra: str = "") -> None:
-    ratio = seconds / target
-    status = "ok" if ratio < 1 else "MISSED"
-    RESULTS.append((name, seconds, target, status))
-    print(f"  {name}: {seconds:.2f} s (target < {target:g} s, ratio {ratio:.2f}, {status}) {extra}", flush=True)
-
+from timing import report, summary  # benchmarks/timing.py, beside this script
 
 def _status_kib(field: str) -> int | None:
     try:
@@ -165,8 +156,7 @@ def main() -> None:
     bench_monte_carlo_curve()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
     print(f"process peak RSS {rss:.0f} MiB")
-    missed = [name for name, _, _, status in RESULTS if status != "ok"]
-    print("all targets met" if not missed else f"targets missed: {missed}")
+    summary()
 
 
 if __name__ == "__main__":

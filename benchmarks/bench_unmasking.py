@@ -20,16 +20,7 @@ import time
 import numpy as np
 
 from mdmsched import distributions, unmasking
-
-RESULTS = []
-
-
-def report(name: str, seconds: float, target: float, extra: str = "") -> None:
-    ratio = seconds / target
-    status = "ok" if ratio < 1 else "MISSED"
-    RESULTS.append((name, seconds, target, status))
-    print(f"  {name}: {seconds:.2f} s (target < {target:g} s, ratio {ratio:.2f}, {status}) {extra}", flush=True)
-
+from timing import report, summary  # benchmarks/timing.py, beside this script
 
 def bench_exact_law(n: int = 10, q: int = 2) -> None:
     p = distributions.random_tabular(n, q, alpha=1.0, seed=0).pmf()
@@ -71,8 +62,7 @@ def main():
     if not args.quick:
         print("sequential importance KL at n = 64 (Markov stay=0.9, k=8 uniform steps for confidence):")
         bench_monte_carlo(n=64, k=8, kinds=(unmasking.SAMPLE,))
-    missed = [name for name, _, _, status in RESULTS if status != "ok"]
-    print("all targets met" if not missed else f"targets missed: {missed}")
+    summary()
 
 
 if __name__ == "__main__":
