@@ -366,7 +366,7 @@ def check_valid_or_names(call, parameters):
 @given(name=st.sampled_from(sorted(schedules.SCHEDULES)), n=st.integers(-2, 40),
        k=ks, eps=numbers, bound=numbers, power=numbers, z=curves)
 def test_schedules_return_valid_sizes_or_name_the_parameter(name, n, k, eps, bound, power, z):
-    params = {"uniform": {"k": k}, "cosine": {"k": k}, "geometric": {"k": k}, "loglinear": {"k": k},
+    params = {"uniform": {"k": k}, "balanced": {"k": k}, "cosine": {"k": k}, "geometric": {"k": k}, "loglinear": {"k": k},
               "polynomial": {"k": k, "power": power}, "tc": {"eps": eps, "tc": bound}, "dtc": {"eps": eps, "dtc": bound},
               "austin_cor34": {"eps": eps, "dtc": bound}, "austin_thm10": {"eps": eps, "dtc": bound},
               "optimal": {"k": k, "z": z}, "sqrt": {"k": k, "z": z}, "sqrt_continuum": {"k": k, "g": lambda u: u},

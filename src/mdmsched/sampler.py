@@ -12,7 +12,7 @@ import numpy as np
 from .distributions import categorical
 from .schedules import validate_sizes
 
-__all__ = ["random_orders", "step_of_position", "sample", "schedule_log_likelihood"]
+__all__ = ["random_orders", "step_of_position", "sample", "schedule_log_likelihood", "schedule_log_likelihoods"]
 
 
 def random_orders(m: int, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -55,7 +55,20 @@ def schedule_log_likelihood(oracle, x, sizes, rng: np.random.Generator | None = 
     sum over steps t and positions i in S_t of log p(x_i | x_{S_1 + ... + S_{t-1}}).
 
     Averaged over x ~ mu, log mu(x) minus this is the expected KL (CCL Def 1); with a text model it is
-    the schedule's log-likelihood of held-out data. k oracle calls per batch.
+    the schedule's log-likelihood of held-out data. k oracle calls. Float64 (m,), nats.
+    """
+    return schedule_log_likelihoods(oracle, x, [sizes], rng, orders)[0]
+
+
+def schedule_log_likelihoods(oracle, x, schedules, rng: np.random.Generator | None = None, orders=None) -> np.ndarray:
+    """:func:`schedule_log_likelihood` of several schedules on the same x and orders, float64
+    (len(schedules), m), nats.
+
+    With a shared order, step t of every schedule conditions on a prefix ``order[:a]`` of it, a the
+    step's start (a boundary ``s_1 + ... + s_{t-1}``), so the oracle is called once per distinct
+    boundary of all the schedules together (at most n calls, instead of the sum of their step
+    counts) and each step sums the log-probabilities of its own chunk ``order[a:b]``. Raises
+    ValueError for invalid sizes or when neither ``rng`` nor ``orders`` is given.
     """
     x = np.asarray(x, dtype=np.int64)
     m, n = x.shape
@@ -63,12 +76,20 @@ def schedule_log_likelihood(oracle, x, sizes, rng: np.random.Generator | None = 
         if rng is None:
             raise ValueError("pass rng or orders")
         orders = random_orders(m, n, rng)
-    steps = step_of_position(orders, sizes)
-    total = np.zeros(m)
-    rows, cols = np.arange(m)[:, None], np.arange(n)[None, :]
-    for t in range(len(validate_sizes(sizes, n))):
-        probs = np.asarray(oracle.conditional_marginals(x, steps < t), dtype=np.float64)
+    orders = np.asarray(orders, dtype=np.int64)
+    chunks = {}  # step start a -> [(schedule index, step end b)]
+    for index, sizes in enumerate(schedules):
+        bounds = np.concatenate([[0], np.cumsum(validate_sizes(sizes, n))])
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            chunks.setdefault(int(a), []).append((index, int(b)))
+    total = np.zeros((len(schedules), m))
+    rank = np.empty_like(orders)
+    np.put_along_axis(rank, orders, np.broadcast_to(np.arange(n), orders.shape), axis=1)
+    rows = np.arange(m)[:, None]
+    for a in sorted(chunks):
+        probs = np.asarray(oracle.conditional_marginals(x, rank < a), dtype=np.float64)
         with np.errstate(divide="ignore"):
-            log_p = np.log(probs[rows, cols, x])
-        total += np.where(steps == t, log_p, 0.0).sum(axis=1)
+            log_p = np.log(probs[rows, orders, x[rows, orders]])  # (m, n) in revealing order
+        for index, b in chunks[a]:
+            total[index] += log_p[:, a:b].sum(axis=1)
     return total

@@ -14,6 +14,7 @@ rule prepare_data:
     benchmark:
         f"{RESULTS}/benchmarks/prepare_data/{{model}}.tsv"
     threads: 1
+    priority: 10
     resources:
         mem_mb=2000,
         runtime=10,
@@ -37,6 +38,8 @@ rule train_model:
     benchmark:
         f"{RESULTS}/benchmarks/train_model/{{model}}.tsv"
     threads: lambda wildcards: model_resource(wildcards.model, "threads")
+    # the longest jobs start first, so that the short ones fill the other cores around them
+    priority: 10
     resources:
         mem_mb=lambda wildcards: model_resource(wildcards.model, "mem_mb"),
         runtime=lambda wildcards: model_resource(wildcards.model, "runtime"),
@@ -62,6 +65,7 @@ rule evaluate_model:
     benchmark:
         f"{RESULTS}/benchmarks/evaluate_model/{{model}}.tsv"
     threads: lambda wildcards: model_resource(wildcards.model, "threads")
+    priority: 5
     resources:
         mem_mb=lambda wildcards: model_resource(wildcards.model, "mem_mb"),
         runtime=lambda wildcards: model_resource(wildcards.model, "runtime"),

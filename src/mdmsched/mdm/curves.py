@@ -29,7 +29,7 @@ from scipy.optimize import isotonic_regression
 
 from mdmsched.information import (curve_from_conditional_entropies, dtc_from_curve,
                                   profile_from_curve, tc_from_curve)
-from mdmsched.sampler import random_orders, schedule_log_likelihood, step_of_position
+from mdmsched.sampler import random_orders, schedule_log_likelihood, schedule_log_likelihoods, step_of_position
 from mdmsched.schedules import validate_sizes
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "FactorizationGap",
     "one_at_a_time_log_likelihood",
     "factorization_gap",
+    "factorization_gaps",
 ]
 
 
@@ -253,7 +254,7 @@ class FactorizationGap:
 
 def one_at_a_time_log_likelihood(oracle, x, orders, batch_size: int = 256) -> np.ndarray:
     """log p(x) of each row revealed one token at a time in its given order (n oracle calls per
-    batch): the reference of :func:`factorization_gap`, reusable across schedules."""
+    batch): the reference of :func:`factorization_gap`. Float64 (m,), nats."""
     x = _check_sequences(oracle, x)
     orders = _check_orders(orders, *x.shape, None)
     ones = np.ones(x.shape[1], dtype=np.int64)
@@ -263,33 +264,40 @@ def one_at_a_time_log_likelihood(oracle, x, orders, batch_size: int = 256) -> np
 
 
 def factorization_gap(oracle, x, sizes, rng: np.random.Generator | None = None, orders=None,
-                      batch_size: int = 256, one_at_a_time=None) -> FactorizationGap:
+                      batch_size: int = 256) -> FactorizationGap:
     """Factorization gap of a schedule on held-out ``x``: mean of log p_AR(x) - log p_sched(x).
 
-    Both log-likelihoods come from :func:`mdmsched.sampler.schedule_log_likelihood` with the same
+    Both log-likelihoods come from :func:`mdmsched.sampler.schedule_log_likelihoods` with the same
     random order per sequence (common random numbers), ``batch_size`` sequences at a time. For the
     exact oracle and x ~ mu the mean is the expected KL of the schedule (CCL Def 1, Thm 4 / LZ
-    E_fact); for a model it is the model's own factorization gap on real data. ``one_at_a_time``:
-    the result of :func:`one_at_a_time_log_likelihood` for the same x and orders, when several
-    schedules are compared (it costs n oracle calls per batch).
+    E_fact); for a model it is the model's own factorization gap on real data.
     """
+    return factorization_gaps(oracle, x, [sizes], rng, orders, batch_size)[0]
+
+
+def factorization_gaps(oracle, x, schedules, rng: np.random.Generator | None = None, orders=None,
+                       batch_size: int = 256) -> list[FactorizationGap]:
+    """:func:`factorization_gap` of several schedules on the same x and orders: the one-at-a-time
+    reference and every schedule share the oracle calls (one per revealed count, at most n per
+    batch, :func:`mdmsched.sampler.schedule_log_likelihoods`). Raises ValueError for invalid x,
+    orders or sizes."""
     x = _check_sequences(oracle, x)
     m, n = x.shape
-    sizes = validate_sizes(sizes, n)
+    schedules = [validate_sizes(sizes, n) for sizes in schedules]
     orders = _check_orders(orders, m, n, rng)
-    scheduled = np.concatenate([schedule_log_likelihood(oracle, x[i:i + batch_size], sizes,
-                                                        orders=orders[i:i + batch_size])
-                                for i in range(0, m, batch_size)])
-    if one_at_a_time is None:
-        one_at_a_time = one_at_a_time_log_likelihood(oracle, x, orders, batch_size)
-    autoregressive = np.asarray(one_at_a_time, dtype=np.float64)
-    if autoregressive.shape != (m,):
-        raise ValueError(f"one_at_a_time must hold one log-likelihood per sequence, shape ({m},)")
-    gap = autoregressive - scheduled
-    se = gap.std(ddof=1) / math.sqrt(m)
+    everything = schedules + [np.ones(n, dtype=np.int64)]
+    scores = np.concatenate([schedule_log_likelihoods(oracle, x[i:i + batch_size], everything,
+                                                      orders=orders[i:i + batch_size])
+                             for i in range(0, m, batch_size)], axis=1)
+    autoregressive = scores[-1]
     to_bits = 1.0 / (n * math.log(2))
-    return FactorizationGap(
-        nats=float(gap.mean()), nats_se=float(se), bits_per_char=float(gap.mean() * to_bits),
-        bits_per_char_se=float(se * to_bits),
-        schedule_bits_per_char=float(-scheduled.mean() * to_bits),
-        autoregressive_bits_per_char=float(-autoregressive.mean() * to_bits), steps=len(sizes))
+    gaps = []
+    for sizes, scheduled in zip(schedules, scores[:-1]):
+        gap = autoregressive - scheduled
+        se = gap.std(ddof=1) / math.sqrt(m)
+        gaps.append(FactorizationGap(
+            nats=float(gap.mean()), nats_se=float(se), bits_per_char=float(gap.mean() * to_bits),
+            bits_per_char_se=float(se * to_bits),
+            schedule_bits_per_char=float(-scheduled.mean() * to_bits),
+            autoregressive_bits_per_char=float(-autoregressive.mean() * to_bits), steps=len(sizes)))
+    return gaps

@@ -39,12 +39,12 @@ import pandas as pd
 import torch
 
 from .. import distributions, evaluation, information, schedules
-from ..error import expected_kl, expected_kl_monte_carlo
+from ..error import expected_kl, expected_kls_monte_carlo
 from ..io import atomic_path, write_table
 from ..sampler import random_orders, sample
 from ..takehome import schedule_plan, write_schedule_plan
 from .corpora import decode, load_corpus
-from .curves import estimate_information_curve, factorization_gap, one_at_a_time_log_likelihood
+from .curves import estimate_information_curve, factorization_gaps
 from .oracle import ModelOracle
 from .training import (check_checkpoint, evaluate_nelbo, history_path, load_checkpoint, load_model,
                        resolve_config, train)
@@ -315,24 +315,25 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
         counts = np.bincount(dataset["train"].reshape(-1), minlength=model.q) / dataset["train"].size
         summary["unigram_bits"] = float(-(counts[counts > 0] * np.log2(counts[counts > 0])).sum())
 
-    # every schedule, run through the model
-    if family is not None:
-        def measure(sizes):  # Monte Carlo E_S KL against mu, split by the exact oracle
-            return expected_kl_monte_carlo(family, oracle, sizes, settings["kl_samples"],
-                                           np.random.default_rng([seed, 3, len(sizes)]), exact_oracle=family)
+    # every schedule, run through the model: the schedules a user of the model can build (from the
+    # estimated curve) are all measured on the same samples and orders (common random numbers, one
+    # model call per distinct step start); the true-curve ones by CCL Thm 4 only
+    built = _schedule_set(estimate.information_curve, z_true, settings)
+    measured = {tuple(entry["sizes"]): None for entry in built if entry["curve"] != "true"}
+    if family is not None:  # Monte Carlo E_S KL against mu, split by the exact oracle
+        results = expected_kls_monte_carlo(family, oracle, list(measured), settings["kl_samples"],
+                                           np.random.default_rng([seed, 3]), exact_oracle=family)
     else:  # text: one set of held-out sequences and orders for every schedule
         gap_x = validation[: settings["gap_sequences"]]
         gap_orders = random_orders(len(gap_x), n, np.random.default_rng([seed, 4]))
-        reference = one_at_a_time_log_likelihood(oracle, gap_x, gap_orders)
-
-        def measure(sizes):
-            gap = factorization_gap(oracle, gap_x, sizes, orders=gap_orders, one_at_a_time=reference)
-            return {"gap_nats": gap.nats, "gap_nats_se": gap.nats_se, "gap_bits_per_char": gap.bits_per_char,
+        results = [{"gap_nats": gap.nats, "gap_nats_se": gap.nats_se, "gap_bits_per_char": gap.bits_per_char,
                     "gap_bits_per_char_se": gap.bits_per_char_se,
                     "schedule_bits_per_char": gap.schedule_bits_per_char,
                     "one_at_a_time_bits_per_char": gap.autoregressive_bits_per_char}
-    rows, measured = [], {}  # schedules that coincide share one measurement (same seed anyway)
-    for entry in _schedule_set(estimate.information_curve, z_true, settings):
+                   for gap in factorization_gaps(oracle, gap_x, list(measured), orders=gap_orders)]
+    measured = dict(zip(measured, results))
+    rows = []
+    for entry in built:
         sizes = entry.pop("sizes")
         row = {"model": name, **entry, "steps": len(sizes), "max_size": int(sizes.max()),
                "sizes": schedules.format_sizes(sizes)}
@@ -341,10 +342,7 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
             row["factorization_exact"] = expected_kl(z_true, sizes)  # CCL Thm 4
             row["optimal_exact"] = expected_kl(z_true, schedules.optimal_schedule(z_true, k)[0])
         if entry["curve"] != "true":  # what a user of the model can build; the rest by Thm 4 only
-            key = tuple(sizes)
-            if key not in measured:
-                measured[key] = measure(sizes)
-            row.update(measured[key])
+            row.update(measured[tuple(sizes)])
         rows.append(row)
 
     # a few samples per schedule (text decoded; synthetic: the sequence of symbols)
