@@ -28,6 +28,7 @@ import numpy as np
 from mdmsched import information
 from mdmsched.distributions import MarkovChain, curve
 from mdmsched.error import expected_kl
+from mdmsched.estimation import information_curve_monte_carlo
 from mdmsched import steps_to_reach
 from mdmsched.schedules import optimal_schedule, schedule, uniform
 from timing import report, summary  # benchmarks/timing.py, beside this script
@@ -124,7 +125,7 @@ def bench_monte_carlo_curve(n: int = 1024, m: int = 48, target: float = 60.0) ->
     binary_entropy = -(stay * math.log(stay) + (1 - stay) * math.log(1 - stay))
     tc_exact = (n - 1) * (math.log(2) - binary_entropy)  # stationary chain: TC = sum_t I(X_t; X_t+1)
     start = time.perf_counter()
-    result = information.information_curve_monte_carlo(chain, m, np.random.default_rng(0))
+    result = information_curve_monte_carlo(chain, m, np.random.default_rng(0))
     seconds = time.perf_counter() - start
     relative_se = result["tc_se"] / result["tc"]
     deviation = (result["tc"] - tc_exact) / result["tc_se"]

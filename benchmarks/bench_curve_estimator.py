@@ -21,7 +21,7 @@ import torch
 
 from mdmsched import distributions, schedules
 from mdmsched.error import expected_kl
-from mdmsched.mdm.curves import fit_information_curve, loss_curve
+from mdmsched.estimation import fit_information_curve, loss_curve
 from mdmsched.mdm.oracle import ModelOracle
 from mdmsched.mdm.pipeline import read_dataset
 from mdmsched.mdm.training import load_model

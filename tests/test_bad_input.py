@@ -28,7 +28,7 @@ from mdmsched import distributions, error, evaluation, information, schedules
 from mdmsched.cli import main
 from mdmsched.config import ConfigError, check_schema
 from mdmsched.experiments import check_params, run_experiment
-from mdmsched.mdm.curves import estimate_information_curve
+from mdmsched.estimation import estimate_information_curve, information_curve_monte_carlo
 
 REPO = Path(__file__).resolve().parents[1]
 NAN, INF = float("nan"), float("inf")
@@ -143,7 +143,7 @@ def test_infinite_and_overflowing_schedule_parameters_have_defined_schedules(nam
         (lambda: schedules.polynomial(10, 3, INF), "power"),
         (lambda: schedules.schedule("uniform", True, k=1), "n"),
         (lambda: schedules.sqrt_rule_continuum(8, 2, lambda u: u, grid=0), "grid"),
-        (lambda: information.information_curve_monte_carlo(distributions.make_family("markov", n=4), 1,
+        (lambda: information_curve_monte_carlo(distributions.make_family("markov", n=4), 1,
                                                            np.random.default_rng(0)), "m"),
         (lambda: error.expected_kl_monte_carlo(distributions.make_family("markov", n=4), None, [2, 2], 0,
                                                np.random.default_rng(0)), "m"),
@@ -438,7 +438,7 @@ def test_monte_carlo_estimators_are_finite_or_name_the_parameter(m, sizes):
     result = check_valid_or_names(lambda: error.expected_kl_monte_carlo(family, family, sizes, m, rng), ["m", "sizes"])
     if result is not None:
         assert math.isfinite(result["kl"])
-    curve = check_valid_or_names(lambda: information.information_curve_monte_carlo(family, m, rng), ["m"])
+    curve = check_valid_or_names(lambda: information_curve_monte_carlo(family, m, rng), ["m"])
     if curve is not None:
         assert np.isfinite(curve["z"]).all() and math.isfinite(curve["tc"])
 

@@ -223,14 +223,12 @@ def _curve(label, n):
 
 def test_notebook_and_workflow_list_every_panel():
     from mdmsched.plots import ccl
+    from mdmsched.reports import REPORTS
 
     notebook = nbformat.read(ROOT / "notebooks" / "ccl_report.ipynb", as_version=4)
     assert any("parameters" in cell.metadata.get("tags", []) for cell in notebook.cells)
     code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
     assert set(re.findall(r"ccl\.show\(ccl\.(\w+)", code)) == set(ccl.FIGURES)
-    common = (ROOT / "workflow" / "rules" / "common.smk").read_text()
-    entry = re.search(r'"ccl_report": \{(.*?)\n    \},', common, re.S).group(1)
-    figures = re.search(r'"figures": \[(.*?)\]', entry, re.S).group(1)
-    experiments = re.search(r'"experiments": \[(.*?)\]', entry, re.S).group(1)
-    assert set(re.findall(r'"(\w+)"', figures)) == {name for names in ccl.FIGURES.values() for name in names}
-    assert set(re.findall(r'"(\w+)"', experiments)) == set(TINY)
+    report = REPORTS["ccl_report"]
+    assert report.figures == tuple(name for names in ccl.FIGURES.values() for name in names)
+    assert set(report.experiments) == set(TINY)

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from scipy.special import entr
 
 from mdmsched import information
-from mdmsched.distributions import MarkovChain
 
 LN2 = math.log(2)
 
@@ -263,30 +262,3 @@ def test_check_curve_rejects():
     with pytest.raises(ValueError, match="1-d"):
         information.check_curve(np.zeros((2, 2)))
     assert np.array_equal(information.check_curve([0.0, 1.0, 1.0 - 1e-12]), [0.0, 1.0, 1.0 - 1e-12])
-
-
-# ---------------------------------------------------------------------------------------------
-# Monte Carlo curve with the exact oracle
-
-
-def test_information_curve_monte_carlo_agrees_with_exact_markov_chain():
-    transition = np.array([[0.8, 0.15, 0.05], [0.1, 0.6, 0.3], [0.3, 0.2, 0.5]])
-    chain = MarkovChain(8, transition, init=np.array([0.7, 0.2, 0.1]))  # non-stationary start
-    exact = information.information_curve(chain.pmf())
-    estimate = information.information_curve_monte_carlo(chain, 3000, np.random.default_rng(11))
-    assert estimate["z"][0] == 0.0 and estimate["z_se"][0] == 0.0
-    assert np.all(estimate["z_se"][1:] > 0)
-    assert np.all(np.abs(estimate["z"] - exact) <= 4 * estimate["z_se"] + 1e-12)
-    tc, dtc = information.tc_from_curve(exact), information.dtc_from_curve(exact)
-    assert abs(estimate["tc"] - tc) <= 4 * estimate["tc_se"]
-    assert abs(estimate["dtc"] - dtc) <= 4 * estimate["dtc_se"]
-    assert estimate["tc_se"] < 0.05 * tc  # the estimator is informative, not just wide
-
-
-def test_conditional_entropies_monte_carlo_single_sample_shapes():
-    chain = MarkovChain.symmetric(6, 2, 0.9)
-    rng = np.random.default_rng(0)
-    h = information.conditional_entropies_monte_carlo(chain, chain.sample(5, rng), rng)
-    assert h.shape == (5, 6)
-    # with nothing revealed every position has the stationary (uniform) marginal
-    assert np.allclose(h[:, 0], LN2, atol=1e-12)

@@ -275,5 +275,5 @@ def test_figures(table, tmp_path):
     tables_dir.mkdir()
     table.to_csv(tables_dir / "unmasking_rules.csv", index=False)
     plots.draw_all(tables_dir, tmp_path)
-    for name in plots.FIGURES.values():
+    for (name,) in plots.FIGURES.values():
         assert (tmp_path / f"{name}.pdf").stat().st_size > 0 and (tmp_path / f"{name}.png").stat().st_size > 0

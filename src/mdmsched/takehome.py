@@ -98,7 +98,7 @@ def schedule_plan(z, ks=(), eps=(), lower=None, upper=None, **metadata) -> dict:
     """Optimal schedules of a curve for each step budget in ``ks`` and each target in ``eps``.
 
     ``z``: Z_1..Z_n (nats); ``lower``/``upper``: an optional band around it (same shape, e.g. the
-    bootstrap band of :func:`mdmsched.mdm.curves.estimate_information_curve`). Returns a JSON-ready
+    bootstrap band of :func:`mdmsched.estimation.estimate_information_curve`). Returns a JSON-ready
     dict: ``format``, ``n``, ``metadata``, ``curve`` (a, z, z_lower, z_upper, TC, DTC in nats),
     ``by_k`` (one entry per k: k, steps, num_transfer_tokens, expected_kl_nats and, with a band,
     expected_kl_band_nats) and ``by_eps`` (the same per eps, plus eps). k outside 1..n is skipped.

@@ -16,14 +16,11 @@ rule index:
     params:
         reports={
             name: {
-                "category": spec["category"],
-                "titles": spec.get("titles", {}),
+                "category": spec.category,
                 **report_outputs(name),
                 "claims": claims_table(name),
-                "figures": {
-                    figure: [f"{FIGURES_DIR}/{figure}.{ext}" for ext in ("pdf", "png")] for figure in spec["figures"]
-                },
-                "tables": {table: experiment_table(table) for table in spec["experiments"]},
+                "figures": report_figures(name),
+                "tables": report_tables(name),
             }
             for name, spec in REPORTS.items()
         },

@@ -29,7 +29,7 @@ rule train_model:
         f"{DATA_DIR}/{{model}}.npz",
     output:
         checkpoint=f"{MODELS_DIR}/{{model}}.pt",
-        history=f"{MODELS_DIR}/{{model}}.history.csv",
+        history=training_history("{model}"),
     params:
         spec=lambda wildcards: MODELS[wildcards.model],
         partial_dir=f"{MODELS_DIR}/partial",

@@ -7,10 +7,10 @@ for report_name, report_spec in REPORTS.items():
         name:
             f"render_{report_name}"
         input:
-            tables=[experiment_table(name) for name in report_spec["experiments"]],
+            tables=list(report_tables(report_name).values()),
             claims=claims_table(report_name),
-            extra=report_spec.get("inputs", []),
-            notebook=f"notebooks/{report_name}.ipynb",
+            extra=[training_history(model) for model in report_spec.histories(MODELS).values()],
+            notebook=report_spec.notebook,
         output:
             notebook=f"{REPORTS_DIR}/{report_name}.ipynb",
             html=report(
@@ -18,18 +18,18 @@ for report_name, report_spec in REPORTS.items():
                 caption=f"../report/{report_name}.rst",
                 category="Reports",
             ),
-            pdfs=[f"{FIGURES_DIR}/{figure}.pdf" for figure in report_spec["figures"]],
+            pdfs=[pdf for pdf, _ in report_figures(report_name).values()],
             pngs=report(
-                [f"{FIGURES_DIR}/{figure}.png" for figure in report_spec["figures"]],
+                [png for _, png in report_figures(report_name).values()],
                 caption=f"../report/{report_name}.rst",
-                category=report_spec["category"],
+                category=report_spec.category,
             ),
         params:
             parameters={
                 "tables_dir": f"{RESULTS}/tables",
                 "figures_dir": FIGURES_DIR,
                 "claims_csv": claims_table(report_name),
-                **report_spec.get("parameters", {}),
+                **({"models": list(MODELS), "models_dir": MODELS_DIR} if report_spec.per_model else {}),
             },
         log:
             f"{RESULTS}/logs/report/{report_name}.log",

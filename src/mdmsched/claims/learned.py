@@ -19,6 +19,7 @@ import pandas as pd
 from . import Verdict, claim
 
 REPORT = "learned_report"
+# the tables mdmsched.mdm.pipeline.evaluate_model writes per model (its TABLES), read by this report
 KINDS = ("curve", "schedules", "steps", "summary", "samples")
 CURVE_TOLERANCE = 0.10  # sum_j |Z_model - Z_true| <= 10% of TC
 DP_TOLERANCE = 0.10  # DP optimum built from the estimated curve: within 10% of the exact-curve optimum ...
@@ -39,15 +40,26 @@ def models(tables) -> list[str]:
     return [key[len(prefix) : -len(suffix)] for key in tables if key.startswith(prefix) and key.endswith(suffix)]
 
 
+def table_name(model: str, kind: str) -> str:
+    """The name of one table of one model, ``learned_{model}_{kind}`` (``results/tables/<name>.csv``)."""
+    return f"learned_{model}_{kind}"
+
+
 def table_names(model_names) -> list[str]:
     """The table names this report's claims read for ``model_names`` (without the histories)."""
-    return [f"learned_{model}_{kind}" for model in model_names for kind in KINDS]
+    return [table_name(model, kind) for model in model_names for kind in KINDS]
+
+
+def history_names(model_names) -> dict[str, str]:
+    """Name -> model of the training histories the claims read (``learned_{model}_history``, the
+    history CSV beside the model's checkpoint, :func:`mdmsched.mdm.training.history_path`)."""
+    return {f"learned_{model}_history": model for model in model_names}
 
 
 def table_paths(model_names, tables_dir, models_dir) -> dict[str, Path]:
     """Name -> path of every table the claims read: the pipeline's tables and the training histories."""
     paths = {name: Path(tables_dir) / f"{name}.csv" for name in table_names(model_names)}
-    paths.update({f"learned_{model}_history": Path(models_dir) / f"{model}.history.csv" for model in model_names})
+    paths.update({name: Path(models_dir) / f"{model}.history.csv" for name, model in history_names(model_names).items()})
     return paths
 
 

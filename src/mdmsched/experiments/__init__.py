@@ -12,7 +12,7 @@ import inspect
 import time
 from typing import Callable
 
-__all__ = ["EXPERIMENTS", "experiment", "run_experiment", "check_params"]
+__all__ = ["EXPERIMENTS", "experiment", "experiments_of", "run_experiment", "check_params"]
 
 EXPERIMENTS: dict[str, Callable] = {}
 _MODULES = ("ccl", "lz", "unmasking")
@@ -28,6 +28,14 @@ def experiment(name: str):
         return function
 
     return register
+
+
+def experiments_of(module: str) -> tuple[str, ...]:
+    """The names the submodule ``module`` (``"ccl"``, ``"lz"`` or ``"unmasking"``) registers, in
+    registration order: the experiments of one report (:data:`mdmsched.reports.REPORTS`)."""
+    qualified = f"{__name__}.{module}"
+    importlib.import_module(qualified)
+    return tuple(name for name, function in EXPERIMENTS.items() if function.__module__ == qualified)
 
 
 def _load_all():

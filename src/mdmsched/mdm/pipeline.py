@@ -39,12 +39,13 @@ import pandas as pd
 import torch
 
 from .. import distributions, evaluation, information, schedules
+from ..claims.learned import KINDS
 from ..error import expected_kl, expected_kls_monte_carlo
+from ..estimation import estimate_information_curve, factorization_gaps, information_curve_monte_carlo
 from ..io import atomic_path, write_table
 from ..sampler import random_orders, sample
 from ..takehome import schedule_plan, write_schedule_plan
 from .corpora import decode, load_corpus
-from .curves import estimate_information_curve, factorization_gaps
 from .oracle import ModelOracle
 from .training import (check_checkpoint, evaluate_nelbo, history_path, load_checkpoint, load_model,
                        resolve_config, train)
@@ -61,7 +62,7 @@ __all__ = [
     "OUTPUTS",
 ]
 
-TABLES = ("curve", "schedules", "steps", "summary", "samples")
+TABLES = KINDS  # the CSV tables per model, named as the learned report reads them
 OUTPUTS = TABLES + ("schedule_plan",)  # what evaluate_model returns: the tables and one JSON plan
 # k-step schedules run through the model; "optimal" and "sqrt" are built from a curve
 K_SCHEDULES = ("uniform", "cosine", "loglinear", "sqrt", "optimal")
@@ -194,7 +195,7 @@ def _reference_curve(family, samples: int, rng) -> tuple[np.ndarray, np.ndarray,
     if family.q ** family.n <= distributions.ENUMERATION_LIMIT:
         z = family.information_curve()
         return z, np.zeros_like(z), "exact (enumeration)"
-    estimate = information.information_curve_monte_carlo(family, samples, rng)
+    estimate = information_curve_monte_carlo(family, samples, rng)
     # Z is nondecreasing (Han); the unbiased mean can dip by noise, so fit it monotonely (weighted
     # isotonic regression; Z_1 = 0 exactly, with no noise)
     weights = 1.0 / (estimate["z_se"] ** 2 + 1e-12)

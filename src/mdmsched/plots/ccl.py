@@ -37,7 +37,8 @@ __all__ = [
     "heuristics",
 ]
 
-# panel -> the figures (file names without extension) it saves; workflow REPORTS lists the same names
+# panel -> the figures (file names without extension) it saves; the report registry
+# (mdmsched.reports.REPORTS) takes the workflow's figure list from here
 FIGURES = {
     "figure1": ("ccl_fig1_step_approximation", "ccl_fig1_optimal_schedule"),
     "identity": ("ccl_identity",),

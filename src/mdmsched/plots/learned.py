@@ -20,6 +20,15 @@ from ..claims.learned import KINDS, combined, of_kind, table_names
 from ..io import read_table
 from ..plotting import save_figure
 
+# panel -> the figures (file names without extension) it saves; the report registry
+# (mdmsched.reports.REPORTS) takes the workflow's figure list from here
+FIGURES = {
+    "training": ("learned_training",),
+    "curves": ("learned_curves",),
+    "schedules": ("learned_schedules",),
+    "text": ("learned_text",),
+}
+
 # (schedule, curve it was built from) drawn in the learned panels
 DRAWN = (("uniform", "none"), ("cosine", "none"), ("loglinear", "none"), ("sqrt", "estimated"), ("sqrt", "true"),
          ("optimal", "estimated"), ("optimal", "true"), ("tc", "estimated"), ("dtc", "estimated"))
@@ -72,7 +81,7 @@ def training(tables, models_dir, figures_dir):
     for ax, title in zip(axes, ("training loss (NELBO, bits/token)", "held-out NELBO (bits/token)")):
         ax.set(xlabel="optimizer step", title=title)
         ax.legend(fontsize=8)
-    save_figure(fig, "learned_training", figures_dir)
+    save_figure(fig, FIGURES["training"][0], figures_dir)
     return fig
 
 
@@ -94,7 +103,7 @@ def curves(tables, figures_dir):
                 ax.fill_between(rows.a, rows.z_lower, rows.z_upper, color="tab:blue", alpha=0.2)
         ax.set(title=model, xlabel="revealed tokens j", ylabel="Z_j (nats)")
         ax.legend(fontsize=7)
-    save_figure(fig, "learned_curves", figures_dir)
+    save_figure(fig, FIGURES["curves"][0], figures_dir)
     return fig
 
 
@@ -105,7 +114,7 @@ def schedules(tables, figures_dir):
     table = tables["schedules"]
     models = of_kind(tables["summary"], "synthetic")
     if not models:
-        return _placeholder(figures_dir, "learned_schedules", "no synthetic-data model in this config")
+        return _placeholder(figures_dir, FIGURES["schedules"][0], "no synthetic-data model in this config")
     fig, axes = plt.subplots(2, len(models), figsize=(5.2 * len(models), 7.5), squeeze=False)
     for column, model in enumerate(models):
         rows = table[table.model == model]
@@ -131,7 +140,7 @@ def schedules(tables, figures_dir):
                    title="factorization error (exact, Thm 4) and learning error")
         bottom.legend(fontsize=6)
     fig.tight_layout()
-    save_figure(fig, "learned_schedules", figures_dir)
+    save_figure(fig, FIGURES["schedules"][0], figures_dir)
     return fig
 
 
@@ -154,7 +163,7 @@ def text(tables, figures_dir):
     table = tables["schedules"]
     models = of_kind(tables["summary"], "text")
     if not models:
-        return _placeholder(figures_dir, "learned_text", "no text model in this config")
+        return _placeholder(figures_dir, FIGURES["text"][0], "no text model in this config")
     fig, axes = plt.subplots(1, len(models), figsize=(5.5 * len(models), 4), squeeze=False)
     for ax, model in zip(axes[0], models):
         rows = table[table.model == model]
@@ -168,7 +177,7 @@ def text(tables, figures_dir):
         ax.set(xlabel="steps k", ylabel="factorization gap (bits/char)",
                title=f"{model}: held-out gap, 2 SE")
         ax.legend(fontsize=6)
-    save_figure(fig, "learned_text", figures_dir)
+    save_figure(fig, FIGURES["text"][0], figures_dir)
     return fig
 
 

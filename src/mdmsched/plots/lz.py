@@ -16,6 +16,19 @@ from ..claims.lz import RATE_A, RATE_B
 from ..io import read_table
 from ..plotting import save_figure
 
+# panel -> the figures (file names without extension) it saves; the report registry
+# (mdmsched.reports.REPORTS) takes the workflow's figure list from here
+FIGURES = {
+    "identities": ("lz_identities",),
+    "profiles": ("lz_profiles",),
+    "error_vs_k": ("lz_error_vs_k",),
+    "worst_case": ("lz_worst_case",),
+    "dimension_free": ("lz_dimension_free",),
+    "scaling_limit": ("lz_scaling_limit",),
+    "optimal_path": ("lz_optimal_path", "lz_limit_profiles"),
+    "gaussian": ("lz_gaussian",),
+}
+
 
 def _table(tables_dir, name) -> pd.DataFrame:
     return read_table(Path(tables_dir) / f"{name}.csv")
@@ -55,7 +68,7 @@ def identities(tables_dir, figures_dir):
     ax.set(xscale="log", yscale="log", xlabel="E_fact + E_learn (nats)", ylabel="KL of the sampler's law (nats)", title="KL = E_fact + E_learn (fixed); <= (random)")
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
-    save_figure(fig, "lz_identities", figures_dir)
+    save_figure(fig, FIGURES["identities"][0], figures_dir)
     return fig
 
 
@@ -95,7 +108,7 @@ def profiles(tables_dir, figures_dir):
     n = int(table.n.iloc[0])
     fig.suptitle(f"LZ information profiles f(l) = H_(l-1) - H_l at N = {n} (exact curves)", y=1.0)
     fig.tight_layout()
-    save_figure(fig, "lz_profiles", figures_dir)
+    save_figure(fig, FIGURES["profiles"][0], figures_dir)
     return fig
 
 
@@ -125,7 +138,7 @@ def error_vs_k(tables_dir, figures_dir):
     n = int(table.n.iloc[0])
     fig.suptitle(f"Random-order factorization error vs steps at N = {n} (hollow markers on the bottom axis: E_fact < {floor:g}, mostly exactly 0)", y=1.0)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
-    save_figure(fig, "lz_error_vs_k", figures_dir)
+    save_figure(fig, FIGURES["error_vs_k"][0], figures_dir)
     return fig
 
 
@@ -157,7 +170,7 @@ def worst_case(tables_dir, figures_dir):
     ax.set(xscale="log", yscale="log", xlabel="N (tokens)", ylabel="E_fact (nats)", title=f"Block-copy law, q = {int(table.q.iloc[0])}: deterministic vs random planner (same sizes)")
     ax.legend(fontsize=7.5, ncol=2, loc="upper left")
     fig.tight_layout()
-    save_figure(fig, "lz_worst_case", figures_dir)
+    save_figure(fig, FIGURES["worst_case"][0], figures_dir)
     return fig
 
 
@@ -196,7 +209,7 @@ def dimension_free(tables_dir, figures_dir):
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, bbox_to_anchor=(0.5, -0.03))
     fig.suptitle("Constant sizes at fixed N/K: E_fact (solid) stays below (N/K - 1) D (dashed) and converges as N grows", y=1.0)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
-    save_figure(fig, "lz_dimension_free", figures_dir)
+    save_figure(fig, FIGURES["dimension_free"][0], figures_dir)
     return fig
 
 
@@ -252,7 +265,7 @@ def scaling_limit(tables_dir, figures_dir):
     axes[1, 0].legend(fontsize=6.5, ncol=2)
     fig.suptitle("LZ continuum limits: measured / predicted (exact E_fact; f(l) ~ g(l/N)/N)", y=1.0)
     fig.tight_layout()
-    save_figure(fig, "lz_scaling_limit", figures_dir)
+    save_figure(fig, FIGURES["scaling_limit"][0], figures_dir)
     return fig
 
 
@@ -290,7 +303,7 @@ def optimal_path(tables_dir, figures_dir):
         ax.set_title(f"{rows.label.iloc[0]}\nN = {int(rows.n.iloc[0])}, K = {int(rows.k.iloc[0])}", fontsize=9)
     axes[0, 0].legend(fontsize=7, loc="upper left")
     fig.tight_layout()
-    save_figure(fig, "lz_optimal_path", figures_dir)
+    save_figure(fig, FIGURES["optimal_path"][0], figures_dir)
 
     limits = table[table.kind == "profile"]
     shown = [p for p in dict.fromkeys(limits.profile) if p in ("markov", "block_copy", "gaussian")]
@@ -315,7 +328,7 @@ def optimal_path(tables_dir, figures_dir):
         ax.legend(fontsize=7)
     fig2.suptitle("Rescaled profiles: Markov and block-copy laws have a smooth limit g; the exchangeable Gaussian does not (N f(uN) -> 0)", y=1.02, fontsize=10)
     fig2.tight_layout()
-    save_figure(fig2, "lz_limit_profiles", figures_dir)
+    save_figure(fig2, FIGURES["optimal_path"][1], figures_dir)
     return fig, fig2
 
 
@@ -359,7 +372,7 @@ def gaussian(tables_dir, figures_dir):
     for ax in axes[1:]:
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     fig.tight_layout()
-    save_figure(fig, "lz_gaussian", figures_dir)
+    save_figure(fig, FIGURES["gaussian"][0], figures_dir)
     return fig
 
 

@@ -14,7 +14,9 @@ from ..plotting import save_figure, use_style
 
 __all__ = ["FIGURES", "COLOURS", "kl_vs_nfe", "draw_all"]
 
-FIGURES = {"exact": "unmasking_kl_vs_nfe_exact", "mc": "unmasking_kl_vs_nfe_mc"}
+# section -> the figures (file names without extension) it saves; the report registry
+# (mdmsched.reports.REPORTS) takes the workflow's figure list from here
+FIGURES = {"exact": ("unmasking_kl_vs_nfe_exact",), "mc": ("unmasking_kl_vs_nfe_mc",)}
 COLOURS = {
     "max_prob": "tab:blue",
     "margin": "tab:cyan",
@@ -65,7 +67,7 @@ def kl_vs_nfe(table, section: str, figures_dir, floor: float = 1e-4):
     fig.suptitle(f"Unmasking rules vs the random-order optimum, n = {n} ({how})", y=1.0)
     fig.legend(handles, labels, loc="lower center", ncol=5, bbox_to_anchor=(0.5, -0.06), fontsize=8)
     fig.tight_layout()
-    save_figure(fig, FIGURES[section], figures_dir)
+    save_figure(fig, FIGURES[section][0], figures_dir)
     return fig
 
 

@@ -1,22 +1,28 @@
-"""Information curves and factorization gaps estimated with an oracle on held-out sequences.
+"""Information curves and factorization gaps estimated with an oracle on sequences, by Monte Carlo.
 
-Everything here takes ANY conditional-marginal oracle (an exact family of
-:mod:`mdmsched.distributions` or a :class:`mdmsched.mdm.oracle.ModelOracle`), so one code path gives
-Monte Carlo checks against exact curves and estimates for trained models.
+The one estimator of both: everything here takes ANY conditional-marginal oracle (an exact family of
+:mod:`mdmsched.distributions` or a trained model, :class:`mdmsched.mdm.oracle.ModelOracle`), so one
+code path gives Monte Carlo curves of laws too large to enumerate, checks against exact curves and
+estimates for trained models. Only numpy and scipy.
 
-* Loss curve: for each held-out x draw one random order; revealing its first a positions gives the
-  per-token cross-entropy ``L(a) = mean_{j not in A} -log p(x_j | x_A)``. With the exact oracle and
-  x ~ mu its expectation is ``H_a = E H(X_j | X_A)``, |A| = a; with a model it is
-  ``H_a + excess loss(a) >= H_a`` (LZ, "profile from a trained model").
-* Monotone fit: ``H_a`` is nonincreasing in a (conditioning reduces entropy), so the mean curve is
-  fitted by weighted isotonic regression (pool adjacent violators). Then CCL Lemma 13 gives
-  ``Z_{a+1} = H_0 - H_a``, the LZ profile ``f(l) = H_{l-1} - H_l >= 0``, and CCL Lemma 8
-  ``TC = sum_j Z_j``, ``DTC = n Z_n - TC``; bands and standard errors come from a bootstrap over
-  sequences that refits every replicate.
+* Loss curve: for each sequence x draw one random order; revealing its first a positions gives the
+  per-token cross-entropy ``L(a) = mean_{j not in A} -log p(x_j | x_A)`` and the oracle's own
+  predictive entropy averaged over the same masked positions. With the exact oracle and x ~ mu both
+  have expectation ``H_a = E H(X_j | X_A)``, |A| = a (the entropy is the Rao-Blackwellized one: the
+  conditional expectation of the cross-entropy given the revealed tokens); with a model the
+  cross-entropy is ``H_a + excess loss(a) >= H_a`` (LZ, "profile from a trained model").
+* Information curve (CCL Lemma 13): ``Z_{a+1} = H_0 - H_a``, the LZ profile ``f(l) = H_{l-1} - H_l``
+  and CCL Lemma 8 ``TC = sum_j Z_j``, ``DTC = n Z_n - TC``. :func:`information_curve_monte_carlo`
+  reports the unbiased sample means with standard errors across samples;
+  :func:`fit_information_curve` / :func:`estimate_information_curve` fit the mean curve monotonely
+  (``H_a`` is nonincreasing in a: conditioning reduces entropy; weighted isotonic regression), with
+  bands and standard errors from a bootstrap over sequences that refits every replicate.
 * Factorization gap: :func:`mdmsched.sampler.schedule_log_likelihood` scores x under the
   random-order sampler of a schedule (CCL Sec 2: every position of a step is drawn from the oracle
   given the same revealed set); the one-token-at-a-time score minus it is the gap paid for parallel
   steps. With the exact oracle and x ~ mu its mean is the expected KL of CCL Def 1 / Thm 4.
+
+All quantities are in nats unless a name says bits.
 """
 
 from __future__ import annotations
@@ -27,15 +33,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import isotonic_regression
 
-from mdmsched.information import (curve_from_conditional_entropies, dtc_from_curve,
-                                  profile_from_curve, tc_from_curve)
-from mdmsched.sampler import random_orders, schedule_log_likelihood, schedule_log_likelihoods, step_of_position
-from mdmsched.schedules import validate_sizes
+from .information import curve_from_conditional_entropies, dtc_from_curve, profile_from_curve, tc_from_curve
+from .sampler import random_orders, schedule_log_likelihood, schedule_log_likelihoods, step_of_position
+from .schedules import validate_sizes
 
 __all__ = [
     "oracle_log_probabilities",
     "LossCurve",
     "loss_curve",
+    "information_curve_monte_carlo",
     "CurveEstimate",
     "fit_information_curve",
     "estimate_information_curve",
@@ -125,6 +131,33 @@ def loss_curve(oracle, x, grid=None, rng: np.random.Generator | None = None, ord
             cross_entropy[rows, g] = -(true_log_p * masked).sum(axis=1) / (n - a)
             entropy[rows, g] = (token_entropy * masked).sum(axis=1) / (n - a)
     return LossCurve(grid, cross_entropy, entropy)
+
+
+def information_curve_monte_carlo(family, m: int, rng: np.random.Generator, batch_size: int = 256) -> dict:
+    """Information curve, TC and DTC of a law by Monte Carlo with its exact oracle, not fitted.
+
+    Draws m samples x ~ mu from ``family`` (its ``sample`` and its exact oracle), then one random
+    order each (``rng``), and takes the predictive-entropy statistic of :func:`loss_curve`: an
+    unbiased estimate of H_0..H_{n-1} per sample, hence of Z = H_0 - H (CCL Lemma 13), TC and DTC
+    (CCL Lemma 8) per sample. Returns the means with standard errors across samples: ``z`` and
+    ``z_se`` float64 (n,) for Z_1..Z_n (Z_1 = 0 exactly), and floats ``tc``, ``tc_se``, ``dtc``,
+    ``dtc_se``, all in nats. The mean curve may dip by noise (fit it monotonely, or use
+    :func:`estimate_information_curve`). Raises ValueError unless m is an integer >= 2 (standard
+    errors need two samples).
+    """
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 2:
+        raise ValueError(f"m (number of samples) must be an integer >= 2, got {m!r}")
+    x = family.sample(m, rng)
+    h = loss_curve(family, x, rng=rng, batch_size=batch_size).entropy
+    z = h[:, :1] - h  # per-sample Z, CCL Lemma 13
+    tc = z.sum(axis=1)
+    dtc = family.n * z[:, -1] - tc
+
+    def se(values):
+        return values.std(axis=0, ddof=1) / math.sqrt(len(values))
+
+    return {"z": z.mean(axis=0), "z_se": se(z), "tc": float(tc.mean()), "tc_se": float(se(tc)),
+            "dtc": float(dtc.mean()), "dtc_se": float(se(dtc))}
 
 
 @dataclass(frozen=True)

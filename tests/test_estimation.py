@@ -1,17 +1,19 @@
-"""Curve estimation and factorization gaps with oracles, checked against exact tabular values."""
+"""Curve estimation and factorization gaps with oracles (mdmsched.estimation), checked against exact
+curves."""
 
 import itertools
+import math
 
 import numpy as np
 import pytest
 
-from mdmsched.distributions import all_states, make_family, random_tabular
+from mdmsched.distributions import MarkovChain, all_states, make_family, random_tabular
 from mdmsched.distributions import curve
 from mdmsched.schedules import optimal_path
 from mdmsched.error import expected_kl
-from mdmsched.information import entropy_curve, information_curve
-from mdmsched.mdm.curves import (estimate_information_curve, factorization_gap,
-                                 fit_information_curve, loss_curve)
+from mdmsched.information import dtc_from_curve, entropy_curve, information_curve, tc_from_curve
+from mdmsched.estimation import (estimate_information_curve, factorization_gap, fit_information_curve,
+                                 information_curve_monte_carlo, loss_curve)
 from mdmsched.sampler import schedule_log_likelihood
 
 
@@ -102,3 +104,29 @@ def test_factorization_gap_with_all_orders_is_exact_expected_kl(law):
     assert sampled.steps == 3
     with pytest.raises(ValueError, match="sum to n=4"):
         factorization_gap(law, x[:4], [2, 1])
+
+
+# --- the unfitted Monte Carlo curve of a law with its exact oracle ---------------------------------
+
+
+def test_information_curve_monte_carlo_agrees_with_exact_markov_chain():
+    transition = np.array([[0.8, 0.15, 0.05], [0.1, 0.6, 0.3], [0.3, 0.2, 0.5]])
+    chain = MarkovChain(8, transition, init=np.array([0.7, 0.2, 0.1]))  # non-stationary start
+    exact = information_curve(chain.pmf())
+    estimate = information_curve_monte_carlo(chain, 3000, np.random.default_rng(11))
+    assert estimate["z"][0] == 0.0 and estimate["z_se"][0] == 0.0
+    assert np.all(estimate["z_se"][1:] > 0)
+    assert np.all(np.abs(estimate["z"] - exact) <= 4 * estimate["z_se"] + 1e-12)
+    tc, dtc = tc_from_curve(exact), dtc_from_curve(exact)
+    assert abs(estimate["tc"] - tc) <= 4 * estimate["tc_se"]
+    assert abs(estimate["dtc"] - dtc) <= 4 * estimate["dtc_se"]
+    assert estimate["tc_se"] < 0.05 * tc  # the estimator is informative, not just wide
+
+
+def test_entropy_statistic_per_sample_shapes():
+    chain = MarkovChain.symmetric(6, 2, 0.9)
+    rng = np.random.default_rng(0)
+    h = loss_curve(chain, chain.sample(5, rng), rng=rng).entropy
+    assert h.shape == (5, 6)
+    # with nothing revealed every position has the stationary (uniform) marginal
+    assert np.allclose(h[:, 0], math.log(2), atol=1e-12)
