@@ -12,7 +12,7 @@ MODELS = config.get("models") or {}
 ENV = "../../envs/mdmsched.yaml"
 
 # tables written per trained model (mdmsched.mdm.pipeline.TABLES)
-MODEL_TABLES = ["curve", "schedules", "steps", "summary", "samples"]
+MODEL_TABLES = ["curve", "schedules", "steps", "summary", "samples", "rules"]
 # resources of the training and evaluation jobs unless a model sets its own (`resources:`)
 MODEL_RESOURCES = {"threads": 2, "mem_mb": 4000, "runtime": 60, "gpu": 0}
 
@@ -93,7 +93,7 @@ REPORTS = {
         "named_inputs": {f"learned_{model}_history": f"{MODELS_DIR}/{model}.history.csv" for model in MODELS},
         "parameters": {"models": list(MODELS), "models_dir": MODELS_DIR},
         # exactly the names the panels of mdmsched.plots.learned save
-        "figures": ["learned_training", "learned_curves", "learned_schedules", "learned_text"],
+        "figures": ["learned_training", "learned_curves", "learned_schedules", "learned_text", "learned_rules"],
         "category": "Learned oracles (both papers)",
     },
     "unmasking_report": {
