@@ -2,7 +2,8 @@
 Markov chain, n = 6, and Shakespeare characters, n = 16; 60 optimizer steps each, ~10 s in all),
 written and read back as the workflow does. Every claim evaluates; every PASS/FAIL claim FAILs
 under its tampering; the bars are the stated ones (10% of the optimum at k <= n/2, a 0.01-nat floor
-that only lets an error below 0.01 nats through, equality where a Monte Carlo SE is 0).
+that only lets an error below 0.01 nats through, equality where a Monte Carlo SE is 0, 4 standard
+errors for the adaptive rules' estimates).
 """
 
 from __future__ import annotations
@@ -65,15 +66,19 @@ def test_models_are_found_from_the_table_keys(learned_tables):
 
 def test_every_learned_claim_evaluates(learned_tables):
     table = claims.evaluate(REPORT, learned_tables)
-    assert list(table.claim) == [record.id for record in LEARNED_CLAIMS] and len(table) == 7
+    assert list(table.claim) == [record.id for record in LEARNED_CLAIMS] and len(table) == 11
     status = table.set_index("claim").status
-    assert list(status[status == "INFO"].index) == ["learned_training_time"]
+    assert list(status[status == "INFO"].index) == ["learned_training_time", "learned_rules_synthetic", "learned_rules_text"]
     assert set(status) <= {"PASS", "FAIL", "INFO"}
     measured = table.set_index("claim").measured
     assert "chain (n = 6): L1 / TC" in measured["learned_curve_estimate"]
     assert "chain: k=2:" in measured["learned_dp_from_estimate"]
     assert "for 2 models" in measured["learned_training_time"]
     assert "verse:" in measured["learned_text_gap_falls"] and "k=8" in measured["learned_text_gap_falls"]
+    assert "chain: " in measured["learned_rules_exact_oracle"] and "vs TC" in measured["learned_rules_exact_oracle"]
+    assert "chain: k=3:" in measured["learned_rules_random_two_ways"]
+    assert "max_prob k=3:" in measured["learned_rules_synthetic"] and "exact oracle" in measured["learned_rules_synthetic"]
+    assert "verse: one token at a time" in measured["learned_rules_text"] and "bits/char" in measured["learned_rules_text"]
     assert not table.paper_reference.str.contains("issue", case=False).any()
     assert not table.statement.str.contains("issue", case=False).any()
 
@@ -88,7 +93,7 @@ def test_each_learned_claim_fails_when_its_measurement_is_pushed_past_the_tolera
 
 
 def test_one_breaking_case_per_learned_claim_that_states_a_claim():
-    assert len([record for record in LEARNED_CLAIMS if record.breaks is not None]) == len(TESTED) == 6
+    assert len([record for record in LEARNED_CLAIMS if record.breaks is not None]) == len(TESTED) == 8
 
 
 def _dp(tables, k, built, optimum):
@@ -166,8 +171,70 @@ def test_text_gap_must_be_measurable_and_fall(learned_tables):
     assert gaps([0.01, 0.005, 0.0], 0.01) == "FAIL"  # falls, but the gap is noise
 
 
+def test_rules_tables_of_both_kinds(learned_tables):
+    """The chain's rules: the model at the default NFE (n/8, n/4, n/2 -> 1, 3), the exact oracle also
+    at k = n; the text model's rules: held-out NLL beside the one-token-at-a-time value."""
+    chain = learned_tables["learned_chain_rules"]
+    model, exact = chain[chain.oracle == "model"], chain[chain.oracle == "exact"]
+    assert set(model.k.dropna()) == {1, 3} and set(exact.k.dropna()) == {1, 3, 6}
+    assert model.learning.notna().all() and model.kl.notna().all() and chain.nll_bits_per_char.isna().all()
+    verse = learned_tables["learned_verse_rules"]
+    assert (verse.oracle == "model").all() and verse.kl.isna().all() and verse.nll_bits_per_char.notna().all()
+    assert set(verse.k.dropna()) == {2, 4, 8} and set(verse.rule) == set(pipeline.EVALUATION_DEFAULTS["rules"])
+    assert (verse.gap_bits_per_char - (verse.nll_bits_per_char - verse.one_at_a_time_bits_per_char)).abs().max() < 1e-9
+
+
+def test_rules_claims_bars(learned_tables):
+    """The exact-oracle rows must match their exact values within 4 SE; the random rule's two
+    estimates within 4 combined SE; with no shared schedule there is nothing to compare (FAIL)."""
+    exact_claim, two_ways = claims.CLAIMS["learned_rules_exact_oracle"], claims.CLAIMS["learned_rules_random_two_ways"]
+
+    def exact_offset(offset_se):
+        def change(frame):
+            rows = (frame.oracle == "exact") & frame.kl_theory.notna()
+            frame.loc[rows, "kl_se"] = 0.1
+            frame.loc[rows, "kl"] = frame.loc[rows, "kl_theory"] + offset_se * 0.1
+            return frame
+
+        return exact_claim(_with(learned_tables, "chain", "rules", change)).status
+
+    assert exact_offset(3.9) == "PASS" and exact_offset(4.1) == "FAIL"
+
+    def random_offset(offset_se, drop=False):
+        def change(frame):
+            frame = frame.dropna(subset=["kl"])
+            if drop:
+                return frame.iloc[0:0]
+            frame.loc[:, "kl_se"] = 0.3  # combined SE 0.3 * sqrt(2) with the rules' SE set alike
+            return frame
+
+        def rules(frame):
+            rows = (frame.oracle == "model") & (frame.rule == "random")
+            frame.loc[rows, "kl_se"] = 0.3
+            schedules = learned_tables["learned_chain_schedules"].dropna(subset=["kl"]).drop_duplicates("sizes")
+            frame.loc[rows, "kl"] = frame.loc[rows, "sizes"].map(schedules.set_index("sizes").kl) + offset_se * 0.3 * 2**0.5
+            return frame
+
+        tampered = _with(_with(learned_tables, "chain", "schedules", change), "chain", "rules", rules)
+        return two_ways(tampered).status
+
+    assert random_offset(3.9) == "PASS" and random_offset(4.1) == "FAIL" and random_offset(0.0, drop=True) == "FAIL"
+
+
 def test_claims_of_a_missing_kind_fail(learned_tables):
     text_only = {name: frame for name, frame in learned_tables.items() if "_chain_" not in name}
     table = claims.evaluate(REPORT, text_only).set_index("claim")
-    for claim_id in ("learned_curve_estimate", "learned_dp_from_estimate", "learned_sqrt_from_estimate", "learned_monte_carlo_thm4"):
+    for claim_id in ("learned_curve_estimate", "learned_dp_from_estimate", "learned_sqrt_from_estimate", "learned_monte_carlo_thm4",
+                     "learned_rules_exact_oracle", "learned_rules_random_two_ways"):
         assert table.status[claim_id] == "FAIL" and "no synthetic-data model" in table.measured[claim_id]
+
+
+def test_rules_figure_and_table(learned_tables, tmp_path):
+    from mdmsched.plots import learned as plots
+
+    combined = {kind: learned.combined(learned_tables, kind) for kind in learned.KINDS}
+    plots.rules(combined, tmp_path)
+    assert (tmp_path / "learned_rules.png").stat().st_size > 0 and (tmp_path / "learned_rules.pdf").stat().st_size > 0
+    table = plots.rules_table(combined)
+    assert set(table.index.get_level_values("model")) == {"chain", "verse"}
+    assert list(table.columns[:3]) == ["k=1", "k=2", "k=3"] and list(table.columns[-2:]) == ["gamma=1", "tau=0.9"]

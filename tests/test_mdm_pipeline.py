@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-from mdmsched import distributions, takehome
+from mdmsched import distributions, rule_tables, takehome, unmasking
+from mdmsched.config import ConfigError, check_workflow_config
 from mdmsched.distributions import curve
 from mdmsched.error import expected_kl
 from mdmsched.mdm import corpora, pipeline
@@ -122,6 +124,18 @@ def test_evaluation_tables_of_a_synthetic_model(trained):
     assert np.all(np.abs(measured.factorization - measured.factorization_exact) <= 5 * measured.factorization_se + 1e-9)
     steps = tables["steps"]
     assert np.all(steps.steps >= steps.optimal_steps)
+    # adaptive rules driven by the model (defaults: n/8, n/4, n/2 -> k = 1, 3), the exact oracle on
+    # the same samples also at k = n; CCL Thm 4's value wherever it gives one
+    rules = tables["rules"]
+    assert list(rules.columns) == ["model", *rule_tables.COLUMNS] and (rules.model == "tiny").all()
+    model, exact = rules[rules.oracle == "model"], rules[rules.oracle == "exact"]
+    assert set(model.rule) == set(pipeline.EVALUATION_DEFAULTS["rules"]) and set(model.k.dropna()) == {1, 3}
+    assert set(exact.k.dropna()) == {1, 3, 6} and (model.sequences == pipeline.EVALUATION_DEFAULTS["rules_samples"]).all()
+    assert model.learning.notna().all() and exact.learning.isna().all()
+    known = exact.dropna(subset=["kl_theory"])
+    assert set(known[known.rule != "random"].k) == {1, 6}
+    assert np.all(np.abs(known.kl - known.kl_theory) <= 4 * known.kl_se + 1e-9)
+    assert np.allclose(known[known.k == 1].kl_theory, summary.tc_true)
     assert len(tables["samples"]) == 2 * 3 and tables["samples"].log_prob_true.notna().all()
     # the schedule a user takes home: the model's curve with its band, the DP optimum per k and eps
     plan = tables["schedule_plan"]
@@ -159,6 +173,40 @@ def test_evaluation_rejects_a_checkpoint_of_other_data(trained, tmp_path):
     pipeline.prepare_dataset(other, 0, tmp_path / "other.npz")
     with pytest.raises(ValueError, match="does not match dataset"):
         pipeline.evaluate_model("tiny", other, tmp_path / "other.npz", trained / "model.pt", seed=0)
+
+
+@pytest.mark.parametrize("evaluation, message", [
+    ({"rules": ["max_prob", "greedy"]}, "evaluation.rules must name distinct rules"),
+    ({"rules_nfe": [2, 7]}, r"evaluation.rules_nfe must list step counts in 1..n=6"),
+    ({"rules_taus": [1.5]}, "evaluation.rules_taus: tau must be a probability"),
+    ({"rules_samples": 1}, "evaluation.rules_samples must be an integer >= 2"),
+    ({"rules_paths": 0}, "evaluation.rules_paths must be an integer >= 1"),
+])
+def test_evaluation_refuses_bad_rule_settings_naming_them(trained, evaluation, message):
+    spec = {**SPEC, "evaluation": {**SPEC["evaluation"], **evaluation}}
+    with pytest.raises(ValueError, match=message):
+        pipeline.evaluate_model("tiny", spec, trained / "data.npz", trained / "model.pt", seed=0, threads=1)
+
+
+def test_workflow_config_checks_rule_settings():
+    config = {"seed": 0, "results_dir": "r", "reports_dir": "p", "figures_dir": "f", "data_dir": "d", "models_dir": "m",
+              "experiments": {}, "models": {"tiny": SPEC}}
+    schema = REPO / "workflow/schemas/config.schema.yaml"
+    check_workflow_config(config, schema)
+    for evaluation, message in (({"rules_nfe": [2, 7]}, "models.tiny.evaluation.rules_nfe: [7] exceed the sequence length n=6"),
+                                ({"rules": ["greedy"]}, "models.tiny.evaluation.rules[0]: 'greedy' is not one of"),
+                                ({"rules_gammas": [-1]}, "models.tiny.evaluation.rules_gammas[0]: -1 is less than"),
+                                ({"rules_taus": []}, "models.tiny.evaluation.rules_taus: [] should be non-empty")):
+        bad = {**config, "models": {"tiny": {**SPEC, "evaluation": {**SPEC["evaluation"], **evaluation}}}}
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            check_workflow_config(bad, schema)
+
+
+def test_schema_lists_every_unmasking_rule():
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    evaluation = schema["properties"]["models"]["additionalProperties"]["properties"]["evaluation"]["properties"]
+    assert set(evaluation["rules"]["items"]["enum"]) == set(unmasking.RULES)
+    assert set(pipeline.EVALUATION_DEFAULTS) <= set(evaluation)
 
 
 def test_schema_lists_every_family_and_corpus():

@@ -198,6 +198,37 @@ def test_importance_estimate_is_unbiased_for_nu(rule, sizes, params):
     np.testing.assert_allclose(np.exp(log_nu), law.reshape(-1)[[0, 7, 19, 30]], rtol=0.05)
 
 
+def test_candidate_ranking_probabilities_match_the_direct_sum():
+    """_loses (by sorting and binary search) equals the direct sum over symbols of P(candidate ranks
+    after the threshold), ties included (coarse probabilities make many equal snapped values)."""
+    rng = np.random.default_rng(8)
+    for trial in range(100):
+        r, j, q = rng.integers(1, 5), rng.integers(1, 8), rng.integers(2, 6)
+        probs = rng.dirichlet(np.ones(q), size=(r, j)) if trial % 2 else rng.integers(0, 3, size=(r, j, q)) + 1e-300
+        probs = probs / probs.sum(axis=-1, keepdims=True)
+        positions = np.argsort(rng.random((r, j)), axis=1)
+        theta = unmasking._snap(np.take_along_axis(probs, rng.integers(0, q, (r, j, 1)), axis=-1)[..., 0])
+        snapped = unmasking._snap(probs)[:, None]
+        later = positions[:, None, :, None] > positions[:, :, None, None]
+        lose = (snapped < theta[:, :, None, None]) | ((snapped == theta[:, :, None, None]) & later)
+        np.testing.assert_allclose(unmasking._loses(probs, theta, positions, positions),
+                                   (probs[:, None] * lose).sum(axis=-1), atol=1e-15)
+
+
+def test_rule_settings_and_the_estimator_of_each_kind():
+    settings = unmasking.rule_settings(8, ["confidence", "entropy_bound", "threshold", "random"], [2, 8], [0.5], [0.9])
+    assert [(rule, label, k) for rule, label, k, _, _ in settings if not math.isnan(k)] == [
+        ("confidence", "k=2", 2), ("confidence", "k=8", 8), ("random", "k=2", 2), ("random", "k=8", 8)]
+    assert [label for _, label, k, _, _ in settings if math.isnan(k)] == ["gamma=0.5", "tau=0.9"]
+    with pytest.raises(ValueError, match=r"step counts k must be integers in 1..n=8"):
+        unmasking.rule_settings(8, ["max_prob"], [9])
+    family = distributions.MarkovChain.symmetric(4, 2, 0.9)
+    x = family.sample(3, np.random.default_rng(0))
+    for rule, estimator in (("max_prob", "replay (unbiased)"), ("confidence", "sequential importance sampling")):
+        log_nu, steps, name = unmasking.rule_log_likelihood(family, x, rule, np.random.default_rng(1), [2, 2], paths=3)
+        assert log_nu.shape == steps.shape == (3,) and name.startswith(estimator) and np.all(steps == 2)
+
+
 def test_importance_kl_close_to_exact_when_paths_are_near_unique():
     family = distributions.MarkovChain.symmetric(6, 2, 0.9)
     exact = unmasking.kl_divergence(family.pmf(), unmasking.unmasking_law(family.pmf(), "confidence", [2, 2, 2])[0])

@@ -26,6 +26,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mdmsched.claims.learned import KINDS as LEARNED_TABLES
+
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = shutil.which("snakemake", path=str(Path(sys.executable).parent)) or shutil.which("snakemake")
 TIMEOUT = 900  # seconds for one Snakemake run of the smoke config (it takes well under 3 minutes)
@@ -218,8 +220,7 @@ def test_interrupted_run_resumes_without_redoing_finished_work(resumed_run):
 def test_two_runs_give_identical_tables(smoke_run, resumed_run):
     first, second = tables(smoke_run["workdir"]), tables(resumed_run["workdir"])
     config = smoke_config(smoke_run["workdir"])
-    learned = {f"learned_{model}_{table}.csv" for model in config["models"]
-               for table in ("curve", "schedules", "steps", "summary", "samples")}
+    learned = {f"learned_{model}_{table}.csv" for model in config["models"] for table in LEARNED_TABLES}
     assert set(first) == {f"{name}.csv" for name in config["experiments"]} | learned
     assert set(second) == set(first)
     different = [name for name in first if first[name] != second[name]]

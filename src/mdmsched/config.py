@@ -95,9 +95,10 @@ def _model_length(name: str, spec: dict) -> int | None:
 def _check_model(name: str, spec: dict) -> None:
     n = _model_length(name, spec)
     evaluation = spec.get("evaluation") or {}
-    too_long = [k for k in evaluation.get("ks", []) if k > n]
-    if too_long:
-        raise ConfigError(f"models.{name}.evaluation.ks: {too_long} exceed the sequence length n={n}")
+    for key in ("ks", "rules_nfe"):
+        too_long = [k for k in evaluation.get(key) or [] if k > n]
+        if too_long:
+            raise ConfigError(f"models.{name}.evaluation.{key}: {too_long} exceed the sequence length n={n}")
     model = spec.get("model") or {}
     d_model, heads = model.get("d_model"), model.get("n_heads")
     if d_model is not None and heads is not None and d_model % heads:
@@ -109,7 +110,7 @@ def check_workflow_config(config: dict, schema_path) -> dict:
 
     The workflow's JSON schema (``schema_path``, YAML), then every experiment's name and parameters
     (:func:`mdmsched.experiments.check_params`), then every model's family parameters, evaluation
-    ``ks`` (at most the sequence length) and head count. Raises :class:`ConfigError` (a ValueError)
+    ``ks`` and ``rules_nfe`` (at most the sequence length) and head count. Raises :class:`ConfigError` (a ValueError)
     naming the config path, e.g. ``experiments.ccl_error_vs_k.eps_point: unknown parameter``.
     """
     import yaml

@@ -15,7 +15,7 @@ protocol of :mod:`mdmsched.sampler` (any object with ``n``, ``q`` and
 * :func:`importance_log_likelihood`: for sample-then-choose rules log nu(x) is a log-sum over
   trajectories; sequential importance sampling with exactly computed step marginals gives an
   unbiased estimate of nu(x) and a consistent (upward-biased at finite paths) KL estimate;
-  :func:`kl_estimate` picks the right estimator for a rule;
+  :func:`rule_log_likelihood` / :func:`kl_estimate` pick the right estimator for a rule;
 * :func:`kl_divergence`, :func:`total_variation`.
 
 Kinds of rules (``Rule.kind``):
@@ -56,7 +56,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import information
-from .schedules import validate_sizes
+from .error import _mean_se
+from .schedules import uniform, validate_sizes
 
 __all__ = [
     "Rule",
@@ -65,12 +66,14 @@ __all__ = [
     "SAMPLE",
     "REFERENCE",
     "get_rule",
+    "rule_settings",
     "select",
     "sample",
     "unmasking_law",
     "replay_log_likelihood",
     "kl_monte_carlo",
     "importance_log_likelihood",
+    "rule_log_likelihood",
     "kl_estimate",
     "kl_divergence",
     "total_variation",
@@ -154,6 +157,29 @@ def _check_sizes(rule: Rule, sizes, n: int):
     if sizes is None:
         return np.ones(n, dtype=np.int64)
     return validate_sizes(sizes, n)
+
+
+def rule_settings(n: int, rules, ks=(), gammas=(), taus=()) -> list[tuple]:
+    """(rule, setting label, k, sizes, params) for every rule of ``rules`` (names, in order): a
+    scheduled rule once per k of ``ks`` with constant sizes (:func:`mdmsched.schedules.uniform`,
+    setting ``"k=K"``), ``entropy_bound`` once per gamma of ``gammas`` (nats, ``"gamma=G"``),
+    ``threshold`` once per tau of ``taus`` (``"tau=T"``); k is NaN for the last two (they choose
+    their own number of steps). ValueError naming the parameter for an unknown rule, a k outside
+    1..n, a gamma < 0 or a tau outside (0, 1]."""
+    out = []
+    for name in rules:
+        rule = get_rule(name)
+        if rule.scheduled:
+            for k in ks:
+                if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
+                    raise ValueError(f"step counts k must be integers in 1..n={n}, got {k!r}")
+                out.append((rule.name, f"k={int(k)}", int(k), uniform(n, int(k)), {}))
+        elif rule.name == "entropy_bound":
+            out += [(rule.name, f"gamma={gamma:g}", math.nan, None, _check_params(rule, {"gamma": gamma}))
+                    for gamma in gammas]
+        else:
+            out += [(rule.name, f"tau={tau:g}", math.nan, None, _check_params(rule, {"tau": tau})) for tau in taus]
+    return out
 
 
 # --- scores and selections (vectorized over a batch of states) -----------------------------------
@@ -445,28 +471,56 @@ def kl_monte_carlo(family, rule, m: int, rng: np.random.Generator, sizes=None, o
     log mu(x) - log nu(x) by :func:`replay_log_likelihood` with ``oracle`` (default the family's own
     exact conditionals). Returns {"kl", "kl_se" (standard error), "steps" (mean oracle calls along
     the replayed trajectories, i.e. under mu), "m"}."""
+    rule = get_rule(rule)
+    if rule.kind == SAMPLE:
+        raise ValueError(f"rule {rule.name!r} chooses after sampling: log nu(x) is a sum over trajectories")
+    return {key: value for key, value in _kl_over_samples(family, rule, m, rng, sizes, oracle, 1, batch, params).items()
+            if key != "estimator"}
+
+
+def _kl_over_samples(family, rule, m, rng, sizes, oracle, paths, batch, params) -> dict:
+    """Mean and standard error of log mu(x) - log nu(x) over ``m`` draws x ~ mu, ``batch`` at a time,
+    log nu by :func:`rule_log_likelihood`."""
     oracle = family if oracle is None else oracle
     values, steps = [], []
     for start in range(0, m, batch):
         count = min(batch, m - start)
         x = family.sample(count, rng)
-        log_nu, used = replay_log_likelihood(oracle, x, rule, sizes, rng=rng, **params)
+        log_nu, used, estimator = rule_log_likelihood(oracle, x, rule, rng, sizes, paths=paths, **params)
         values.append(family.log_prob(x) - log_nu)
         steps.append(used)
-    values = np.concatenate(values)
-    se = float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else float("nan")
-    return {"kl": float(values.mean()), "kl_se": se, "steps": float(np.concatenate(steps).mean()), "m": int(m)}
+    return {**_mean_se("kl", np.concatenate(values)), "steps": float(np.nanmean(np.concatenate(steps))), "m": int(m),
+            "estimator": estimator}
 
 
 def _loses(probs, theta, rank_position, positions):
     """L[r, k, i] = P_{c ~ p_i}(candidate of slot i ranks after (theta[r, k], rank_position[r, k])):
     its snapped probability is below theta, or equal with a larger position index. ``probs`` (R, J, q)
-    and ``positions`` (R, J) of the slots; returns (R, K, J)."""
-    snapped = _snap(probs)[:, None, :, :]
-    th = theta[:, :, None, None]
-    later = positions[:, None, :, None] > rank_position[:, :, None, None]
-    lose = (snapped < th) | ((snapped == th) & later)
-    return (probs[:, None, :, :] * lose).sum(axis=-1)
+    and ``positions`` (R, J) of the slots; ``theta`` (R, K) snapped; returns float64 (R, K, J).
+
+    By sorting instead of comparing every symbol with every threshold: the snapped probabilities
+    as integers (round(p 10^DECIMALS): the same order and ties as :func:`_snap`), sorted per slot
+    with their cumulative mass, and each threshold located by one binary search over all slots at
+    once (each slot's keys shifted into its own range). O(R J q log q + R K J log(R J q)) instead
+    of O(R K J q)."""
+    r_count, j_count, q = probs.shape
+    scale = 10.0**DECIMALS
+    keys = np.rint(probs * scale).astype(np.int64)
+    order = np.argsort(keys, axis=-1, kind="stable")
+    keys = np.take_along_axis(keys, order, axis=-1)
+    mass = np.zeros((r_count, j_count, q + 1))
+    np.cumsum(np.take_along_axis(probs, order, axis=-1), axis=-1, out=mass[..., 1:])
+    stride = 2 * int(scale)  # > every key (probabilities are at most 1 up to rounding)
+    start = np.arange(r_count * j_count, dtype=np.int64).reshape(r_count, j_count)
+    flat = (keys + (start * stride)[..., None]).ravel()
+    query = np.rint(theta * scale).astype(np.int64)[:, :, None] + (start * stride)[:, None, :]  # (R, K, J)
+    first = (start * q)[:, None, :]
+    below = np.searchsorted(flat, query, side="left") - first
+    upto = np.searchsorted(flat, query, side="right") - first
+    rows, slots = np.arange(r_count)[:, None, None], np.arange(j_count)[None, None, :]
+    lower = mass[rows, slots, below]
+    later = positions[:, None, :] > rank_position[:, :, None]
+    return lower + np.where(later, mass[rows, slots, upto] - lower, 0.0)
 
 
 def _masked_slots(probs, revealed, x, key=None):
@@ -634,6 +688,23 @@ def importance_log_likelihood(oracle, x, rule, rng: np.random.Generator, sizes=N
     return log_nu, steps.reshape(m, paths).mean(axis=1)
 
 
+def rule_log_likelihood(oracle, x, rule, rng: np.random.Generator, sizes=None, paths: int = 8, **params):
+    """log nu(x) of ``rule`` driven by ``oracle`` for each row of x (int (m, n)), by the right
+    estimator: returns (log_nu float64 (m,) in nats, steps float64 (m,) oracle calls, estimator str).
+
+    Choose-then-sample and reference rules: :func:`replay_log_likelihood` (exact for one x; for
+    ``random`` one random partition per row, whose mean over x ~ mu is CCL Thm 4's expected KL).
+    Sample-then-choose rules: :func:`importance_log_likelihood` with ``paths`` trajectories per row
+    (consistent; the KL built from it is biased upward at finite ``paths``). Raises what those raise
+    (an unknown rule, bad sizes or parameters, ``paths`` < 1)."""
+    rule = get_rule(rule)
+    if rule.kind == SAMPLE:
+        log_nu, steps = importance_log_likelihood(oracle, x, rule, rng, sizes, paths=paths, **params)
+        return log_nu, steps, f"sequential importance sampling, exact step marginals, {paths} paths (consistent)"
+    log_nu, steps = replay_log_likelihood(oracle, x, rule, sizes, rng=rng, **params)
+    return log_nu, steps.astype(np.float64), "replay (unbiased)"
+
+
 def kl_estimate(family, rule, m: int, rng: np.random.Generator, sizes=None, oracle=None, paths: int = 8, batch: int = 128, **params) -> dict:
     """KL(mu || nu) of any rule by Monte Carlo over x ~ mu (``family``): the unbiased replay estimate
     (:func:`kl_monte_carlo`) for choose-then-sample and reference rules, the consistent importance
@@ -643,15 +714,4 @@ def kl_estimate(family, rule, m: int, rng: np.random.Generator, sizes=None, orac
     rule = get_rule(rule)
     if rule.kind != SAMPLE:
         return {**kl_monte_carlo(family, rule, m, rng, sizes, oracle, **params), "estimator": "replay (unbiased)"}
-    oracle = family if oracle is None else oracle
-    values, steps = [], []
-    for start in range(0, m, batch):
-        count = min(batch, m - start)
-        x = family.sample(count, rng)
-        log_nu, used = importance_log_likelihood(oracle, x, rule, rng, sizes, paths=paths, **params)
-        values.append(family.log_prob(x) - log_nu)
-        steps.append(used)
-    values = np.concatenate(values)
-    se = float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else float("nan")
-    return {"kl": float(values.mean()), "kl_se": se, "steps": float(np.nanmean(np.concatenate(steps))), "m": int(m),
-            "estimator": f"sequential importance sampling, exact step marginals, {paths} paths (consistent)"}
+    return _kl_over_samples(family, rule, m, rng, sizes, oracle, paths, batch, params)

@@ -20,7 +20,7 @@ from . import Verdict, claim
 
 REPORT = "learned_report"
 # the tables mdmsched.mdm.pipeline.evaluate_model writes per model (its TABLES), read by this report
-KINDS = ("curve", "schedules", "steps", "summary", "samples")
+KINDS = ("curve", "schedules", "steps", "summary", "samples", "rules")
 CURVE_TOLERANCE = 0.10  # sum_j |Z_model - Z_true| <= 10% of TC
 DP_TOLERANCE = 0.10  # DP optimum built from the estimated curve: within 10% of the exact-curve optimum ...
 DP_MAX_SHARE = 0.5  # ... at every k <= n/2
@@ -31,6 +31,7 @@ NEAR_ZERO = 0.01  # nats
 MC_STANDARD_ERRORS = 4.0  # Monte Carlo vs CCL Thm 4: within 4 SE (exactly equal where the SE is 0)
 MC_EXACT = 1e-9  # nats: "exactly equal" for a zero-variance Monte Carlo estimate
 GAP_STANDARD_ERRORS = 2.0  # the text gap at the smallest k must exceed 2 SE to be a measured gap
+RULES_STANDARD_ERRORS = 4.0  # two Monte Carlo estimates of one quantity: within 4 combined SE
 TRAINING_BUDGET_MINUTES = 20.0  # the default config's budget: all models on 2 CPU cores
 
 
@@ -98,6 +99,16 @@ def _none(kind, tolerance) -> Verdict:
     return Verdict(f"no {kind}-data model in this config: nothing measured", False, tolerance)
 
 
+def _every_model(tables, kind, tolerance, measure, note: str = "") -> Verdict:
+    """The verdict of a claim about every ``kind`` model ("synthetic" or "text"): ``measure(model)``
+    returns (passed, what was measured); PASS when every model passes, FAIL when there is none."""
+    names = models_of_kind(tables, kind)
+    if not names:
+        return _none(kind, tolerance)
+    results = [measure(model) for model in names]
+    return Verdict("; ".join(text for _, text in results) + note, all(bool(ok) for ok, _ in results), tolerance)
+
+
 # ------------------------------------------------------------------------------------------------
 # Training
 # ------------------------------------------------------------------------------------------------
@@ -143,20 +154,15 @@ def training_time(tables):
     tables=[],
 )
 def curve_estimate(tables):
-    names = models_of_kind(tables, "synthetic")
-    tolerance = f"L1 / TC <= {CURVE_TOLERANCE:g} for every synthetic model"
-    if not names:
-        return _none("synthetic", tolerance)
-    parts, passed = [], True
-    for model in names:
+    def measure(model):
         row = _summary(tables, model)
-        passed &= bool(row.curve_l1_over_tc <= CURVE_TOLERANCE)
-        parts.append(
+        return row.curve_l1_over_tc <= CURVE_TOLERANCE, (
             f"{model} (n = {int(row.n)}): L1 / TC = {row.curve_l1_over_tc:.3f} (exact oracle through the same estimator: "
             f"{row.exact_oracle_curve_l1_over_tc:.3f}); TC {row.tc_model:.2f} +- {row.tc_model_se:.2f} vs {row.tc_true:.2f}, "
             f"DTC {row.dtc_model:.2f} +- {row.dtc_model_se:.2f} vs {row.dtc_true:.2f}; truth: {row.reference}"
         )
-    return Verdict("; ".join(parts), passed, tolerance)
+
+    return _every_model(tables, "synthetic", f"L1 / TC <= {CURVE_TOLERANCE:g} for every synthetic model", measure)
 
 
 @curve_estimate.breaking
@@ -200,20 +206,16 @@ def _bar(tolerance, what, where="") -> str:
     tables=[],
 )
 def dp_from_estimate(tables):
-    names = models_of_kind(tables, "synthetic")
-    tolerance = _bar(DP_TOLERANCE, "the exact-curve optimum", ", every k <= n/2")
-    if not names:
-        return _none("synthetic", tolerance)
-    parts, passed = [], True
-    for model in names:
+    def measure(model):
         rows = tables[f"learned_{model}_schedules"]
         n = int(_summary(tables, model).n)
         built = rows[(rows.schedule == "optimal") & (rows.curve == "estimated") & (rows.steps <= DP_MAX_SHARE * n)]
         built = built.drop_duplicates("steps").set_index("steps").sort_index()
         close = _close(built.factorization_exact, built.optimal_exact, DP_TOLERANCE)
-        passed &= len(built) > 0 and bool(close.all())
-        parts.append(_per_k(model, built.factorization_exact, built.optimal_exact, close))
-    return Verdict("; ".join(parts) + " (exact nats: built from the estimate vs the optimum)", passed, tolerance)
+        return len(built) > 0 and close.all(), _per_k(model, built.factorization_exact, built.optimal_exact, close)
+
+    return _every_model(tables, "synthetic", _bar(DP_TOLERANCE, "the exact-curve optimum", ", every k <= n/2"), measure,
+                        " (exact nats: built from the estimate vs the optimum)")
 
 
 @dp_from_estimate.breaking
@@ -235,21 +237,17 @@ def _(tables):
     tables=[],
 )
 def sqrt_from_estimate(tables):
-    names = models_of_kind(tables, "synthetic")
-    tolerance = _bar(SQRT_TOLERANCE, "the rule on the true curve", ", every k")
-    if not names:
-        return _none("synthetic", tolerance)
-    parts, passed = [], True
-    for model in names:
+    def measure(model):
         rows = tables[f"learned_{model}_schedules"]
         sqrt = rows[rows.schedule == "sqrt"]
         built = sqrt[sqrt.curve == "estimated"].drop_duplicates("steps").set_index("steps").factorization_exact.sort_index()
         reference = sqrt[sqrt.curve == "true"].drop_duplicates("steps").set_index("steps").factorization_exact
         reference = reference.reindex(built.index)
         close = _close(built, reference, SQRT_TOLERANCE)
-        passed &= len(built) > 0 and bool(reference.notna().all()) and bool(close.all())
-        parts.append(_per_k(model, built, reference, close))
-    return Verdict("; ".join(parts) + " (exact nats: from the estimate vs from the truth)", passed, tolerance)
+        return len(built) > 0 and reference.notna().all() and close.all(), _per_k(model, built, reference, close)
+
+    return _every_model(tables, "synthetic", _bar(SQRT_TOLERANCE, "the rule on the true curve", ", every k"), measure,
+                        " (exact nats: from the estimate vs from the truth)")
 
 
 @sqrt_from_estimate.breaking
@@ -272,20 +270,17 @@ def _(tables):
     tables=[],
 )
 def monte_carlo_thm4(tables):
-    names = models_of_kind(tables, "synthetic")
-    tolerance = f"|MC - Thm 4| <= {MC_STANDARD_ERRORS:g} SE (<= {MC_EXACT:g} where the SE is 0)"
-    if not names:
-        return _none("synthetic", tolerance)
-    parts, passed = [], True
-    for model in names:
+    def measure(model):
         rows = tables[f"learned_{model}_schedules"].dropna(subset=["factorization"])
         gap = (rows.factorization - rows.factorization_exact).abs()
         se = rows.factorization_se
         ok = np.where(se > 0, gap <= MC_STANDARD_ERRORS * se, gap <= MC_EXACT)
-        passed &= len(rows) > 0 and bool(ok.all())
         z = (gap / se.where(se > 0)).max()
-        parts.append(f"{model}: max |MC - Thm 4| / SE = {z:.2f} over {len(rows)} measured schedules ({int((se <= 0).sum())} with SE 0)")
-    return Verdict("; ".join(parts), passed, tolerance)
+        return len(rows) > 0 and ok.all(), (f"{model}: max |MC - Thm 4| / SE = {z:.2f} over {len(rows)} measured schedules "
+                                            f"({int((se <= 0).sum())} with SE 0)")
+
+    return _every_model(tables, "synthetic", f"|MC - Thm 4| <= {MC_STANDARD_ERRORS:g} SE (<= {MC_EXACT:g} where the SE is 0)",
+                        measure)
 
 
 @monte_carlo_thm4.breaking
@@ -312,19 +307,14 @@ def _(tables):
     tables=[],
 )
 def text_nelbo(tables):
-    names = models_of_kind(tables, "text")
-    tolerance = "NELBO < unigram entropy (bits/char) for every text model"
-    if not names:
-        return _none("text", tolerance)
-    parts, passed = [], True
-    for model in names:
+    def measure(model):
         row = _summary(tables, model)
-        passed &= bool(row.nelbo_bits < row.unigram_bits)
-        parts.append(
+        return row.nelbo_bits < row.unigram_bits, (
             f"{model}: {row.nelbo_bits:.3f} +- {row.nelbo_nats_se / math.log(2):.3f} bits/char (unigram {row.unigram_bits:.3f}); "
             f"estimated TC {row.tc_model:.1f}, DTC {row.dtc_model:.1f} nats"
         )
-    return Verdict("; ".join(parts), passed, tolerance)
+
+    return _every_model(tables, "text", "NELBO < unigram entropy (bits/char) for every text model", measure)
 
 
 @text_nelbo.breaking
@@ -342,21 +332,17 @@ def _(tables):
     tables=[],
 )
 def text_gap_falls(tables):
-    names = models_of_kind(tables, "text")
-    tolerance = f"nonincreasing over the measured k dividing n; gap at the smallest k > {GAP_STANDARD_ERRORS:g} SE"
-    if not names:
-        return _none("text", tolerance)
-    parts, passed = [], True
-    for model in names:
+    def measure(model):
         rows = tables[f"learned_{model}_schedules"]
         n = int(_summary(tables, model).n)
         uniform = rows[(rows.schedule == "uniform") & rows.k_target.notna() & (n % rows.steps == 0) & (rows.steps < n)]
         uniform = uniform.drop_duplicates("steps").set_index("steps").sort_index()
         gap, se = uniform.gap_bits_per_char, uniform.gap_bits_per_char_se
         ok = len(gap) >= 2 and bool(np.all(np.diff(gap.to_numpy()) <= 0)) and bool(gap.iloc[0] > GAP_STANDARD_ERRORS * se.iloc[0])
-        passed &= ok
-        parts.append(f"{model}: " + ", ".join(f"k={int(k)}: {g:.3g} +- {s:.2g}" for k, g, s in zip(gap.index, gap, se)) + " bits/char")
-    return Verdict("; ".join(parts), passed, tolerance)
+        return ok, f"{model}: " + ", ".join(f"k={int(k)}: {g:.3g} +- {s:.2g}" for k, g, s in zip(gap.index, gap, se)) + " bits/char"
+
+    return _every_model(tables, "text", f"nonincreasing over the measured k dividing n; gap at the smallest k > "
+                        f"{GAP_STANDARD_ERRORS:g} SE", measure)
 
 
 @text_gap_falls.breaking
@@ -367,3 +353,138 @@ def _(tables):
         return t
 
     return _tamper(tables, models_of_kind(tables, "text")[0], "schedules", rise)
+
+
+# ------------------------------------------------------------------------------------------------
+# Adaptive unmasking rules driven by the model (mdmsched.rule_tables)
+# ------------------------------------------------------------------------------------------------
+
+
+def _rules(tables, model) -> pd.DataFrame:
+    return tables[f"learned_{model}_rules"]
+
+
+@claim(
+    "learned_rules_exact_oracle",
+    report=REPORT,
+    paper_reference="CCL Def 7, Thm 4",
+    statement="the rules' Monte Carlo KL, driven by the exact oracle on the samples that score the model, equals the exact "
+    "value wherever CCL Thm 4 gives one: TC at one step (every rule), 0 at one token per step (choose-then-sample and "
+    "reference rules), Thm 4's expected KL for the random rule at every schedule",
+    tables=[],
+)
+def rules_exact_oracle(tables):
+    def measure(model):
+        rows = _rules(tables, model)
+        rows = rows[(rows.oracle == "exact") & rows.kl_theory.notna()]
+        gap = (rows.kl - rows.kl_theory).abs()
+        ok = gap <= MC_STANDARD_ERRORS * rows.kl_se.fillna(0.0) + MC_EXACT
+        z = (gap / rows.kl_se.where(rows.kl_se > MC_EXACT)).max()
+        one = rows[rows.k == 1].drop_duplicates("k")
+        tc = f"; one step {one.kl.iloc[0]:.3g} +- {one.kl_se.iloc[0]:.2g} vs TC {one.kl_theory.iloc[0]:.3g}" if len(one) else ""
+        return len(rows) > 0 and ok.all(), (f"{model}: {len(rows)} rows, max |MC - exact| / SE = {z:.2f}{tc}"
+                                            + "".join(f" (fails: {r} {s})" for r, s, good in zip(rows.rule, rows.setting, ok)
+                                                      if not good))
+
+    return _every_model(tables, "synthetic", f"|MC - exact| <= {MC_STANDARD_ERRORS:g} SE + {MC_EXACT:g} nats, every row "
+                        "with an exact value", measure)
+
+
+@rules_exact_oracle.breaking
+def _(tables):
+    def shift(t):
+        row = t.index[(t.oracle == "exact") & t.kl_theory.notna()][0]
+        t.loc[row, "kl"] = t.loc[row, "kl_theory"] + 10 * t.loc[row, "kl_se"] + 1.0
+        return t
+
+    return _tamper(tables, models_of_kind(tables, "synthetic")[0], "rules", shift)
+
+
+def _random_pairs(tables, model) -> pd.DataFrame:
+    """The random rule driven by the model (rules table) beside the schedule of the same sizes run
+    through the model in the schedules table: kl, kl_se of each (suffixes _rules, _schedules)."""
+    rules = _rules(tables, model)
+    rules = rules[(rules.oracle == "model") & (rules.rule == "random")][["k", "sizes", "kl", "kl_se"]]
+    measured = tables[f"learned_{model}_schedules"].dropna(subset=["kl"])[["sizes", "kl", "kl_se"]].drop_duplicates("sizes")
+    # sizes as text on both sides (a one-step schedule "n" reads back from CSV as a number)
+    rules, measured = rules.assign(sizes=rules.sizes.astype(str)), measured.assign(sizes=measured.sizes.astype(str))
+    return rules.merge(measured, on="sizes", suffixes=("_rules", "_schedules")).sort_values("k")
+
+
+@claim(
+    "learned_rules_random_two_ways",
+    report=REPORT,
+    paper_reference="CCL Thm 4, Lemma 35",
+    statement="the expected KL of the random-order sampler driven by the model, measured by the rules' replay estimator "
+    "and, on independent samples, by the schedules' Monte Carlo at the same sizes, agrees: the same quantity two ways",
+    tables=[],
+)
+def rules_random_two_ways(tables):
+    def measure(model):
+        pairs = _random_pairs(tables, model)
+        se = np.sqrt(pairs.kl_se_rules**2 + pairs.kl_se_schedules**2)
+        ok = (pairs.kl_rules - pairs.kl_schedules).abs() <= RULES_STANDARD_ERRORS * se + MC_EXACT
+        cells = ", ".join(f"k={int(k)}: {a:.3g} +- {sa:.2g} vs {b:.3g} +- {sb:.2g}" + ("" if good else " (fails)")
+                          for k, a, sa, b, sb, good in zip(pairs.k, pairs.kl_rules, pairs.kl_se_rules, pairs.kl_schedules,
+                                                           pairs.kl_se_schedules, ok))
+        return len(pairs) > 0 and ok.all(), f"{model}: {cells or 'no schedule in both tables'}"
+
+    return _every_model(tables, "synthetic", f"|rules - schedules| <= {RULES_STANDARD_ERRORS:g} combined SE at every "
+                        "shared schedule, at least one", measure, " (nats: rules vs schedules)")
+
+
+@rules_random_two_ways.breaking
+def _(tables):
+    def shift(t):
+        row = t.index[(t.oracle == "model") & (t.rule == "random")]
+        t.loc[row, "kl"] = t.loc[row, "kl"] + 10 * t.loc[row, "kl_se"] + 1.0
+        return t
+
+    return _tamper(tables, models_of_kind(tables, "synthetic")[0], "rules", shift)
+
+
+def _rules_info(tables, kind, describe) -> Verdict:
+    """INFO verdict: ``describe(rules table)`` for every ``kind`` model with rules measured."""
+    names = [model for model in models_of_kind(tables, kind) if len(_rules(tables, model))]
+    if not names:
+        return Verdict(f"no rules measured on a {kind}-data model", None)
+    return Verdict("; ".join(f"{model}: {describe(_rules(tables, model))}" for model in names), None)
+
+
+@claim(
+    "learned_rules_synthetic",
+    report=REPORT,
+    paper_reference="none (beyond both papers: adaptive unmasking rules)",
+    statement="KL(mu || nu_rule) to the true law of each adaptive rule driven by the model, per NFE, beside the same "
+    "rule driven by the exact oracle on the same samples (the rule's own error; the rest is what learning changes)",
+    tables=[],
+    info=True,
+)
+def rules_synthetic(tables):
+    def describe(rows):
+        exact = rows[rows.oracle == "exact"][["rule", "setting", "kl"]]
+        rows = rows[rows.oracle == "model"].merge(exact, on=["rule", "setting"], how="left", suffixes=("", "_exact"))
+        rows = rows.sort_values(["rule", "nfe"])
+        return ", ".join(f"{r} {s}: {v:.3g} +- {e:.2g} (exact oracle {x:.3g}; NFE {f:.3g})"
+                         for r, s, v, e, x, f in zip(rows.rule, rows.setting, rows.kl, rows.kl_se, rows.kl_exact, rows.nfe))
+
+    return _rules_info(tables, "synthetic", lambda rows: describe(rows) + " nats")
+
+
+@claim(
+    "learned_rules_text",
+    report=REPORT,
+    paper_reference="none (beyond both papers: adaptive unmasking rules)",
+    statement="held-out NLL (bits/char) of each adaptive rule's sampler driven by the model, per NFE, beside the "
+    "one-token-at-a-time NLL (random order)",
+    tables=[],
+    info=True,
+)
+def rules_text(tables):
+    def describe(rows):
+        rows = rows.sort_values(["rule", "nfe"])
+        return f"one token at a time {rows.one_at_a_time_bits_per_char.iloc[0]:.3f} bits/char; " + ", ".join(
+            f"{r} {s}: {v:.3f} +- {e:.2g} (NFE {f:.3g})"
+            for r, s, v, e, f in zip(rows.rule, rows.setting, rows.nll_bits_per_char, rows.nll_bits_per_char_se, rows.nfe))
+
+    return _rules_info(tables, "text", describe)

@@ -72,16 +72,8 @@ def _dp(z, nfe: float) -> float:
 
 
 def _settings(n: int, ks, gammas, taus):
-    """(rule, setting label, k or nan, sizes, params) for every rule."""
-    out = []
-    for rule in SCHEDULED:
-        for k in ks:
-            out.append((rule, f"k={k}", k, schedules.uniform(n, k), {}))
-    for gamma in gammas:
-        out.append(("entropy_bound", f"gamma={gamma:g}", math.nan, None, {"gamma": gamma}))
-    for tau in taus:
-        out.append(("threshold", f"tau={tau:g}", math.nan, None, {"tau": tau}))
-    return out
+    """(rule, setting label, k, sizes, params) for every rule (:func:`mdmsched.unmasking.rule_settings`)."""
+    return unmasking.rule_settings(n, SCHEDULED + ("entropy_bound", "threshold"), ks, gammas, taus)
 
 
 def _row(section, label, family, rule, setting, k, **values):

@@ -21,6 +21,12 @@ evaluate. The three stages are the workflow's three rules:
      error (timings stay out of the tables, which are reproducible byte for byte: they are in the
      checkpoint's history CSV and the workflow's benchmark files);
    * ``samples``: sequences drawn with a few schedules (decoded to text for corpora);
+   * ``rules``: the adaptive unmasking rules practitioners run (:mod:`mdmsched.unmasking`) driven by
+     the model, at a few NFE (:mod:`mdmsched.rule_tables`): on synthetic data KL(mu || nu_rule) to
+     the true law by Monte Carlo, beside the same estimator with the exact oracle on the same
+     samples (the rule's own error; the difference is what learning adds) and CCL Thm 4 where it
+     gives the exact value; on text the held-out NLL (nats and bits per char) under each rule's
+     sampler beside the one-token-at-a-time NLL;
    * ``schedule_plan`` (a dict, written as JSON): the schedule a user takes home, i.e. the estimated
      curve with its band and, for every evaluated k and eps, the DP-optimal schedule built from it as
      per-step token counts with its expected KL (:func:`mdmsched.takehome.schedule_plan`).
@@ -38,7 +44,7 @@ from scipy.optimize import isotonic_regression
 import pandas as pd
 import torch
 
-from .. import distributions, evaluation, information, schedules
+from .. import distributions, evaluation, information, rule_tables, schedules
 from ..claims.learned import KINDS
 from ..error import expected_kl, expected_kls_monte_carlo
 from ..estimation import estimate_information_curve, factorization_gaps, information_curve_monte_carlo
@@ -79,6 +85,14 @@ EVALUATION_DEFAULTS = {
     "reference_samples": 4000,  # Monte Carlo reference curve when no closed form exists
     "bootstrap": 200,
     "samples": 4,  # sequences drawn per sampling schedule
+    # adaptive unmasking rules driven by the model (mdmsched.rule_tables); the exact oracle also runs
+    # them at one step and at unit steps (k = 1, n), where CCL Thm 4 gives the exact value
+    "rules": list(rule_tables.DEFAULT_RULES),
+    "rules_nfe": None,  # step counts of the scheduled rules (None: n/8, n/4, n/2)
+    "rules_gammas": [1.0],  # EB-sampler entropy budgets (nats)
+    "rules_taus": [0.9],  # Fast-dLLM confidence thresholds
+    "rules_samples": 16,  # samples of mu (synthetic) or held-out sequences (text)
+    "rules_paths": 2,  # importance trajectories per sequence (sample-then-choose rules)
     "device": None,  # None: cuda when available
 }
 
@@ -248,13 +262,28 @@ def _steps_table(name: str, z_estimated, z_true, eps_values) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _rule_settings(settings: dict, n: int):
+    """(settings run with the model, settings run with the exact oracle) of the evaluation's
+    ``rules*`` keys (:func:`mdmsched.rule_tables.configured_settings`): the exact oracle also runs
+    the scheduled rules at k = 1 and k = n, where CCL Thm 4 gives their exact KL. ValueError naming
+    ``evaluation.rules*`` for a bad value."""
+    for key, minimum in (("rules_samples", 2), ("rules_paths", 1)):
+        rule_tables.check_count(f"evaluation.{key}", settings[key], minimum)
+    chosen = (settings["rules"], settings["rules_nfe"], settings["rules_gammas"], settings["rules_taus"])
+    model = rule_tables.configured_settings(n, *chosen, prefix="evaluation.")
+    nfe = rule_tables.default_nfe(n) if settings["rules_nfe"] is None else settings["rules_nfe"]
+    exact = rule_tables.configured_settings(n, settings["rules"], sorted({1, n, *nfe}), *chosen[2:], prefix="evaluation.")
+    return model, exact
+
+
 def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: int,
                    threads: int | None = None) -> dict[str, pd.DataFrame]:
     """The report tables of one trained model (module doc); ``seed`` fixes every random choice.
 
     Raises ValueError when the checkpoint was not trained, to the end, with this entry's model and
     training settings on this dataset (:func:`mdmsched.mdm.training.check_checkpoint`), when its
-    weights are not finite, when evaluation ``ks`` or ``eps`` is empty, or a ``ks`` exceeds the sequence length."""
+    weights are not finite, when evaluation ``ks`` or ``eps`` is empty, a ``ks`` exceeds the sequence length,
+    or a ``rules*`` setting is invalid (:func:`_rule_settings`)."""
     settings = {**EVALUATION_DEFAULTS, **(spec.get("evaluation") or {})}
     if threads is not None:
         torch.set_num_threads(int(threads))
@@ -265,6 +294,7 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
     too_long = [int(k) for k in settings["ks"] if int(k) > dataset["train"].shape[1]]
     if too_long:
         raise ValueError(f"evaluation.ks {too_long} exceed the sequence length n={dataset['train'].shape[1]}")
+    rule_settings, exact_rule_settings = _rule_settings(settings, dataset["train"].shape[1])
     expected = resolve_config(training_config(spec, dataset["q"]), dataset["train"], dataset["validation"])
     try:
         check_checkpoint(load_checkpoint(checkpoint_path), expected, dataset["train"], checkpoint_path, finished=True)
@@ -346,6 +376,15 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
             row.update(measured[tuple(sizes)])
         rows.append(row)
 
+    # the adaptive unmasking rules driven by the model (synthetic: KL to the true law; text: NLL)
+    if family is not None:
+        rules = rule_tables.kl_table(family, oracle, rule_settings, settings["rules_samples"], [seed, 6],
+                                     paths=settings["rules_paths"], exact_settings=exact_rule_settings, curve=z_true)
+    else:
+        rules = rule_tables.likelihood_table(oracle, validation[: settings["rules_samples"]], rule_settings,
+                                             [seed, 6], paths=settings["rules_paths"])
+    rules.insert(0, "model", name)
+
     # a few samples per schedule (text decoded; synthetic: the sequence of symbols)
     samples = []
     for k in sorted({int(k) for k in settings["ks"] if 1 <= int(k) <= n}) + [n]:
@@ -366,7 +405,7 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
         expected_kl="CCL Thm 4 on the estimated curve (nats per sequence)")
     return {"curve": pd.concat(curves, ignore_index=True), "schedules": pd.DataFrame(rows),
             "steps": steps, "summary": pd.DataFrame([summary]), "samples": pd.DataFrame(samples),
-            "schedule_plan": plan}
+            "rules": rules, "schedule_plan": plan}
 
 
 def write_tables(tables: dict, paths: dict) -> None:

@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 import pandas as pd
 
@@ -19,6 +20,7 @@ from ..schedules import style as schedule_style
 from ..claims.learned import KINDS, combined, of_kind, table_names
 from ..io import read_table
 from ..plotting import save_figure
+from .unmasking import COLOURS, MARKERS
 
 # panel -> the figures (file names without extension) it saves; the report registry
 # (mdmsched.reports.REPORTS) takes the workflow's figure list from here
@@ -27,6 +29,7 @@ FIGURES = {
     "curves": ("learned_curves",),
     "schedules": ("learned_schedules",),
     "text": ("learned_text",),
+    "rules": ("learned_rules",),
 }
 
 # (schedule, curve it was built from) drawn in the learned panels
@@ -47,7 +50,7 @@ def _style(name: str, source: str) -> dict:
 
 
 def load(tables_dir, models) -> dict[str, pd.DataFrame]:
-    """The tables of every model, concatenated per kind: curve, schedules, steps, summary, samples."""
+    """The tables of every model, concatenated per kind: curve, schedules, steps, summary, samples, rules."""
     per_model = {name: read_table(Path(tables_dir) / f"{name}.csv") for name in table_names(models)}
     return {kind: combined(per_model, kind) for kind in KINDS}
 
@@ -181,6 +184,49 @@ def text(tables, figures_dir):
     return fig
 
 
+def rules(tables, figures_dir, linear_below: float = 0.01):
+    """Adaptive unmasking rules driven by each model against NFE (mdmsched.rule_tables), one panel
+    per model, 2 SE bars. Synthetic data: KL(mu || nu_rule) to the true law (nats; symmetric log
+    scale, linear below ``linear_below`` so that zero and slightly negative Monte Carlo estimates
+    show), the model as the oracle (filled markers, solid) and the exact oracle through the same
+    estimator on the same samples (hollow, dotted): the rule's own error, and what learning changes.
+    Text: held-out NLL in bits per char under each rule's sampler, with the one-token-at-a-time NLL
+    (random order) as a horizontal line. Rules choosing their own number of steps (EB-sampler,
+    Fast-dLLM) are single points at their mean NFE. One legend: colour = rule, style = oracle."""
+    table, summary = tables["rules"], tables["summary"]
+    models = [model for model in summary.model if len(table) and (table.model == model).any()]
+    if not models:
+        return _placeholder(figures_dir, FIGURES["rules"][0], "no unmasking rules measured in this config")
+    fig, axes = plt.subplots(1, len(models), figsize=(4.6 * len(models), 3.9), squeeze=False)
+    for ax, model in zip(axes[0], models):
+        rows = table[table.model == model]
+        synthetic = rows.kl.notna().any()
+        value, se = ("kl", "kl_se") if synthetic else ("nll_bits_per_char", "nll_bits_per_char_se")
+        for (rule, oracle), part in rows.groupby(["rule", "oracle"], sort=False):
+            part = part.sort_values("nfe")
+            exact = oracle == "exact"
+            ax.errorbar(part.nfe, part[value], yerr=2 * part[se], capsize=2, ms=4, elinewidth=0.8, color=COLOURS.get(rule),
+                        marker=MARKERS.get(part.rule_kind.iloc[0], "o"), mfc="none" if exact else None,
+                        ls=":" if exact else "-")
+        if synthetic:
+            ax.set_yscale("symlog", linthresh=linear_below)
+            ax.set(ylabel="KL(mu || nu_rule) (nats)", title=f"{model}: KL to the true law")
+        else:
+            ax.axhline(rows.one_at_a_time_bits_per_char.iloc[0], color="black", lw=1)
+            ax.set(ylabel="held-out NLL (bits/char)", title=f"{model}: held-out NLL")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("NFE (oracle calls)")
+    kinds = table.drop_duplicates("rule").set_index("rule").rule_kind
+    handles = [Line2D([], [], color=COLOURS.get(rule), marker=MARKERS.get(kind, "o"), label=rule) for rule, kind in kinds.items()]
+    handles += [Line2D([], [], color="black", marker="o", label="model as the oracle"),
+                Line2D([], [], color="black", marker="o", mfc="none", ls=":", label="exact oracle, same samples"),
+                Line2D([], [], color="black", lw=1, label="one token at a time (text)")]
+    fig.legend(handles=handles, loc="lower center", ncol=min(6, len(handles)), fontsize=7, bbox_to_anchor=(0.5, -0.02))
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    save_figure(fig, FIGURES["rules"][0], figures_dir)
+    return fig
+
+
 def gap_table(tables, ks=(8, 16, 32, 64)) -> pd.DataFrame:
     """Factorization gap (bits/char, +- SE) per schedule at the given k for the text models."""
     table = tables["schedules"]
@@ -192,3 +238,22 @@ def gap_table(tables, ks=(8, 16, 32, 64)) -> pd.DataFrame:
     label = rows.schedule + " (" + rows.curve + ")"
     return pd.DataFrame({"model": rows.model, "schedule": label, "k": rows.steps, "gap": cell}).pivot_table(
         index=["model", "schedule"], columns="k", values="gap", aggfunc="first")
+
+
+def rules_table(tables) -> pd.DataFrame:
+    """The rules measured with each model, one row per (model, rule, oracle), one column per setting:
+    KL +- SE in nats (synthetic data) or held-out NLL +- SE in bits per char (text), with the mean
+    NFE in brackets."""
+    table = tables["rules"]
+    if not len(table):
+        return pd.DataFrame(columns=["model", "rule", "oracle"])
+    synthetic = table.kl.notna()
+    value = table.kl.where(synthetic, table.nll_bits_per_char)
+    se = table.kl_se.where(synthetic, table.nll_bits_per_char_se)
+    cell = value.map("{:.3g}".format) + " +- " + se.map("{:.2g}".format) + " [" + table.nfe.map("{:.3g}".format) + "]"
+    unit = synthetic.map({True: "KL nats", False: "NLL bits/char"})
+    wide = pd.DataFrame({"model": table.model, "measure": unit, "rule": table.rule, "oracle": table.oracle,
+                         "setting": table.setting, "cell": cell}).pivot_table(
+        index=["model", "measure", "rule", "oracle"], columns="setting", values="cell", aggfunc="first", sort=False)
+    order = table.drop_duplicates("setting").assign(adaptive=table.k.isna()).sort_values(["adaptive", "k", "setting"])
+    return wide[list(order.setting)].fillna("")
