@@ -350,9 +350,9 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
     # estimated curve) are all measured on the same samples and orders (common random numbers, one
     # model call per distinct step start); the true-curve ones by CCL Thm 4 only
     built = _schedule_set(estimate.information_curve, z_true, settings)
-    measured = {tuple(entry["sizes"]): None for entry in built if entry["curve"] != "true"}
+    distinct = list(dict.fromkeys(tuple(entry["sizes"]) for entry in built if entry["curve"] != "true"))
     if family is not None:  # Monte Carlo E_S KL against mu, split by the exact oracle
-        results = expected_kls_monte_carlo(family, oracle, list(measured), settings["kl_samples"],
+        results = expected_kls_monte_carlo(family, oracle, distinct, settings["kl_samples"],
                                            np.random.default_rng([seed, 3]), exact_oracle=family)
     else:  # text: one set of held-out sequences and orders for every schedule
         gap_x = validation[: settings["gap_sequences"]]
@@ -361,8 +361,8 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
                     "gap_bits_per_char_se": gap.bits_per_char_se,
                     "schedule_bits_per_char": gap.schedule_bits_per_char,
                     "one_at_a_time_bits_per_char": gap.autoregressive_bits_per_char}
-                   for gap in factorization_gaps(oracle, gap_x, list(measured), orders=gap_orders)]
-    measured = dict(zip(measured, results))
+                   for gap in factorization_gaps(oracle, gap_x, distinct, orders=gap_orders)]
+    measured = dict(zip(distinct, results))
     rows = []
     for entry in built:
         sizes = entry.pop("sizes")
