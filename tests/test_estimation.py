@@ -11,6 +11,7 @@ from mdmsched.distributions import MarkovChain, all_states, make_family, random_
 from mdmsched.distributions import curve
 from mdmsched.schedules import optimal_path
 from mdmsched.error import expected_kl
+from mdmsched.evaluation import revealed_count_grid
 from mdmsched.information import dtc_from_curve, entropy_curve, information_curve, tc_from_curve
 from mdmsched.estimation import (estimate_information_curve, factorization_gap, fit_information_curve,
                                  information_curve_monte_carlo, loss_curve)
@@ -70,6 +71,28 @@ def test_entropy_statistic_and_more_orders_lower_the_variance_of_schedules_built
     assert excess["entropy"] < 0.5 * excess["cross_entropy"], excess
     with pytest.raises(ValueError, match="orders_per_sequence"):
         estimate_information_curve(family, family.sample(10, np.random.default_rng(0)), orders_per_sequence=0)
+
+
+def test_a_geometric_grid_with_more_sequences_beats_every_count_at_equal_oracle_calls():
+    """Exact oracle through the estimator, n = 64, DP at k = 32 (where the optimum's error is small and
+    the curve's noisy tail decides the schedule): measuring 0, n-1 and a geometric grid between
+    (evaluation.revealed_count_grid, interpolated by the monotone fit) on proportionally more
+    sequences gives schedules closer to the optimum than every count on fewer sequences."""
+    params = {"n": 64, "weights": [0.25] * 4, "thetas": [0.1, 0.35, 0.65, 0.9]}
+    family, z = make_family("exchangeable_mixture", **params), curve("exchangeable_mixture", **params)
+    best = optimal_path(z, [32])[32][1]
+    grid = revealed_count_grid(64, 41)
+    assert grid[0] == 0 and grid[-1] == 63 and np.all(np.diff(grid) > 0) and revealed_count_grid(64, None) is None
+    excess = {}
+    for label, sequences, points in (("every", 500, None), ("geometric", 500 * 64 // len(grid), grid)):
+        values = []
+        for seed in range(6):
+            rng = np.random.default_rng(seed)
+            est = estimate_information_curve(family, family.sample(sequences, rng), points, rng=rng,
+                                             statistic="entropy", n_bootstrap=2)
+            values.append(expected_kl(z, optimal_path(est.information_curve, [32])[32][0]) / best - 1)
+        excess[label] = np.mean(values)
+    assert excess["geometric"] < 0.5 * excess["every"], excess
 
 
 def test_fit_interpolates_a_subgrid_and_validates():

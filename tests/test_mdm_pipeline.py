@@ -181,6 +181,7 @@ def test_evaluation_rejects_a_checkpoint_of_other_data(trained, tmp_path):
     ({"rules_taus": [1.5]}, "evaluation.rules_taus: tau must be a probability"),
     ({"rules_samples": 1}, "evaluation.rules_samples must be an integer >= 2"),
     ({"rules_paths": 0}, "evaluation.rules_paths must be an integer >= 1"),
+    ({"curve_sequences": 301}, "evaluation.curve_sequences=301 exceeds the 300 held-out sequences"),
 ])
 def test_evaluation_refuses_bad_rule_settings_naming_them(trained, evaluation, message):
     spec = {**SPEC, "evaluation": {**SPEC["evaluation"], **evaluation}}
@@ -196,7 +197,9 @@ def test_workflow_config_checks_rule_settings():
     for evaluation, message in (({"rules_nfe": [2, 7]}, "models.tiny.evaluation.rules_nfe: [7] exceed the sequence length n=6"),
                                 ({"rules": ["greedy"]}, "models.tiny.evaluation.rules[0]: 'greedy' is not one of"),
                                 ({"rules_gammas": [-1]}, "models.tiny.evaluation.rules_gammas[0]: -1 is less than"),
-                                ({"rules_taus": []}, "models.tiny.evaluation.rules_taus: [] should be non-empty")):
+                                ({"rules_taus": []}, "models.tiny.evaluation.rules_taus: [] should be non-empty"),
+                                ({"curve_sequences": 301}, "models.tiny.evaluation.curve_sequences: 301 exceeds the "
+                                 "held-out sequences drawn, data.validation_sequences=300")):
         bad = {**config, "models": {"tiny": {**SPEC, "evaluation": {**SPEC["evaluation"], **evaluation}}}}
         with pytest.raises(ConfigError, match=re.escape(message)):
             check_workflow_config(bad, schema)

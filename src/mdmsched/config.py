@@ -99,6 +99,11 @@ def _check_model(name: str, spec: dict) -> None:
         too_long = [k for k in evaluation.get(key) or [] if k > n]
         if too_long:
             raise ConfigError(f"models.{name}.evaluation.{key}: {too_long} exceed the sequence length n={n}")
+    data = spec["data"]
+    if "family" in data and "validation_sequences" in data and "curve_sequences" in evaluation:
+        if evaluation["curve_sequences"] > data["validation_sequences"]:
+            raise ConfigError(f"models.{name}.evaluation.curve_sequences: {evaluation['curve_sequences']} exceeds the "
+                              f"held-out sequences drawn, data.validation_sequences={data['validation_sequences']}")
     model = spec.get("model") or {}
     d_model, heads = model.get("d_model"), model.get("n_heads")
     if d_model is not None and heads is not None and d_model % heads:
@@ -110,7 +115,8 @@ def check_workflow_config(config: dict, schema_path) -> dict:
 
     The workflow's JSON schema (``schema_path``, YAML), then every experiment's name and parameters
     (:func:`mdmsched.experiments.check_params`), then every model's family parameters, evaluation
-    ``ks`` and ``rules_nfe`` (at most the sequence length) and head count. Raises :class:`ConfigError` (a ValueError)
+    ``ks`` and ``rules_nfe`` (at most the sequence length), ``curve_sequences`` (at most the synthetic
+    held-out sequences, where both are given) and head count. Raises :class:`ConfigError` (a ValueError)
     naming the config path, e.g. ``experiments.ccl_error_vs_k.eps_point: unknown parameter``.
     """
     import yaml

@@ -28,6 +28,7 @@ __all__ = [
     "evaluate_for_eps",
     "steps_to_reach",
     "log_grid",
+    "revealed_count_grid",
     "next_boundary_error",
     "li_cai_steps",
     "fit_log_law",
@@ -148,6 +149,16 @@ def log_grid(n: int, points: int) -> np.ndarray:
     if not (n >= 1 and points >= 1):
         raise ValueError(f"n and points must be at least 1, got n={n!r}, points={points!r}")
     return np.unique(np.round(np.geomspace(1, n, points)).astype(int))
+
+
+def revealed_count_grid(n: int, points: int | None) -> np.ndarray | None:
+    """Revealed counts a at which an information curve is measured: 0, n-1 and about ``points``
+    geometrically spaced counts between (dense where few tokens are revealed and the curve bends most;
+    :func:`mdmsched.estimation.fit_information_curve` interpolates between them). None or 0: None
+    (every a = 0..n-1). Int64, sorted, without repeats."""
+    if not points:
+        return None
+    return np.unique(np.concatenate([[0], log_grid(n - 1, int(points))]))
 
 
 def next_boundary_error(sizes, jump: int) -> int:

@@ -149,8 +149,9 @@ def training_time(tables):
     "learned_curve_estimate",
     report=REPORT,
     paper_reference="CCL Lemma 13; LZ Eq. 18",
-    statement="the information curve estimated from a trained model's cross-entropy with a revealed (Z_j = H_1 + "
-    f"H_(j-1) - H_j) is close to the true curve: sum_j |Z_model - Z_true| <= {CURVE_TOLERANCE:.0%} of TC",
+    statement="the information curve estimated from a trained model with a revealed tokens (its held-out cross-entropy "
+    "or its predictive entropy, evaluation.curve_statistic; Z_j = H_1 + H_(j-1) - H_j) is close to the true curve: "
+    f"sum_j |Z_model - Z_true| <= {CURVE_TOLERANCE:.0%} of TC",
     tables=[],
 )
 def curve_estimate(tables):

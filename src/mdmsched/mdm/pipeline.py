@@ -282,7 +282,8 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
 
     Raises ValueError when the checkpoint was not trained, to the end, with this entry's model and
     training settings on this dataset (:func:`mdmsched.mdm.training.check_checkpoint`), when its
-    weights are not finite, when evaluation ``ks`` or ``eps`` is empty, a ``ks`` exceeds the sequence length,
+    weights are not finite, when ``curve_sequences`` (text: also ``gap_sequences``, ``rules_samples``)
+    exceeds the held-out sequences, when evaluation ``ks`` or ``eps`` is empty, a ``ks`` exceeds the sequence length,
     or a ``rules*`` setting is invalid (:func:`_rule_settings`)."""
     settings = {**EVALUATION_DEFAULTS, **(spec.get("evaluation") or {})}
     if threads is not None:
@@ -308,12 +309,16 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
     validation = dataset["validation"]
     rng = np.random.default_rng([seed, 2])
 
+    held_out_keys = ("curve_sequences",) + (() if family is not None else ("gap_sequences", "rules_samples"))
+    for key in held_out_keys:  # never fewer held-out sequences than asked for
+        if int(settings[key]) > len(validation):
+            raise ValueError(f"evaluation.{key}={settings[key]} exceeds the {len(validation)} held-out sequences "
+                             f"of {dataset_path}")
+
     # curve from the model, and (synthetic) the same estimator with the exact oracle, same data
     held_out = validation[: settings["curve_sequences"]]
     orders_seed = int(rng.integers(2**32))
-    grid = None
-    if settings["curve_points"]:  # 0, n - 1 and a geometric grid between, interpolated by the fit
-        grid = np.unique(np.concatenate([[0], evaluation.log_grid(n - 1, int(settings["curve_points"]))]))
+    grid = evaluation.revealed_count_grid(n, settings["curve_points"])
     estimator = {"grid": grid, "n_bootstrap": settings["bootstrap"], "statistic": settings["curve_statistic"],
                  "orders_per_sequence": settings["curve_orders"]}
     estimate = estimate_information_curve(oracle, held_out, rng=np.random.default_rng(orders_seed), **estimator)
