@@ -4,7 +4,7 @@ Runs the real training loop (:func:`mdmsched.mdm.training.train`) for a few doze
 data for the default model size and two neighbours, on CPU and, when available, on CUDA, and the
 model oracle's inference. Prints tokens/s, parameter counts and ratios to the default size and to
 CPU. Then compares the workflow's two model sizes (synthetic: n 64, d 64, 3 layers, batch 128; text:
-n 128, d 96, 3 layers, batch 64) with a plain PyTorch reference of equal size measured in the same
+n 128, d 96, 3 layers, batch 16) with a plain PyTorch reference of equal size measured in the same
 process: ``torch.nn.TransformerEncoder`` (pre-norm, GELU) in a bare MDLM loop (same masks and
 loss, AdamW), alternating the two so that machine contention hits both alike, and prints the
 project / reference throughput ratio. Takes a few minutes on two CPU cores.
@@ -58,7 +58,7 @@ def inference_throughput(model, data: np.ndarray, repeats: int = 3) -> float:
 
 REFERENCE_SHAPES = {  # the workflow's default model sizes (config/config.yaml)
     "synthetic": {"n": 64, "q": 2, "d_model": 64, "n_layers": 3, "n_heads": 4, "batch_size": 128},
-    "text": {"n": 128, "q": 75, "d_model": 96, "n_layers": 3, "n_heads": 4, "batch_size": 64},
+    "text": {"n": 128, "q": 75, "d_model": 96, "n_layers": 3, "n_heads": 4, "batch_size": 16},
 }
 
 

@@ -77,22 +77,28 @@ def test_a_geometric_grid_with_more_sequences_beats_every_count_at_equal_oracle_
     """Exact oracle through the estimator, n = 64, DP at k = 32 (where the optimum's error is small and
     the curve's noisy tail decides the schedule): measuring 0, n-1 and a geometric grid between
     (evaluation.revealed_count_grid, interpolated by the monotone fit) on proportionally more
-    sequences gives schedules closer to the optimum than every count on fewer sequences."""
+    sequences gives schedules closer to the optimum than every count on fewer sequences (12 seeds)."""
     params = {"n": 64, "weights": [0.25] * 4, "thetas": [0.1, 0.35, 0.65, 0.9]}
     family, z = make_family("exchangeable_mixture", **params), curve("exchangeable_mixture", **params)
     best = optimal_path(z, [32])[32][1]
     grid = revealed_count_grid(64, 41)
-    assert grid[0] == 0 and grid[-1] == 63 and np.all(np.diff(grid) > 0) and revealed_count_grid(64, None) is None
+    assert grid[0] == 0 and grid[-1] == 63 and np.all(np.diff(grid) > 0) and len(grid) == 29
+    assert revealed_count_grid(64, None) is None and revealed_count_grid(64, 0) is None
+    assert list(revealed_count_grid(64, 1)) == [0, 1, 63] and list(revealed_count_grid(1, 5)) == [0]
+    for n, points in ((64, 2.7), (64, True), (64, -3), (0, 5)):
+        with pytest.raises(ValueError, match="n must be|points must be"):
+            revealed_count_grid(n, points)
     excess = {}
     for label, sequences, points in (("every", 500, None), ("geometric", 500 * 64 // len(grid), grid)):
         values = []
-        for seed in range(6):
+        for seed in range(12):
             rng = np.random.default_rng(seed)
             est = estimate_information_curve(family, family.sample(sequences, rng), points, rng=rng,
                                              statistic="entropy", n_bootstrap=2)
             values.append(expected_kl(z, optimal_path(est.information_curve, [32])[32][0]) / best - 1)
         excess[label] = np.mean(values)
-    assert excess["geometric"] < 0.5 * excess["every"], excess
+    # over three blocks of 12 seeds the ratio was 0.45, 0.22, 0.27 (of 6 seeds: 0.16-0.70)
+    assert excess["geometric"] < 0.75 * excess["every"], excess
 
 
 def test_fit_interpolates_a_subgrid_and_validates():

@@ -52,9 +52,16 @@ def test_prepared_synthetic_data_is_seeded_and_drawn_from_the_family(tmp_path):
 
 
 def test_prepared_text_data_keeps_the_vocabulary(tmp_path):
-    spec = {"data": {"corpus": "shakespeare", "n": 32, "max_chars": 20000}}
+    spec = {"data": {"corpus": "shakespeare", "n": 32, "max_chars": 20000},
+            "evaluation": {"curve_sequences": 32, "gap_sequences": 32, "rules_samples": 16}}
     pipeline.prepare_dataset(spec, 0, tmp_path / "t.npz")
     arrays = pipeline.read_dataset(tmp_path / "t.npz")
+    assert 32 <= len(arrays["validation"]) < 256
+    # the default gap_sequences (256) exceed this held-out set: an error before any training, no file
+    del spec["evaluation"]["gap_sequences"]
+    with pytest.raises(ValueError, match=r"evaluation.gap_sequences=256 exceeds the \d+ held-out sequences of corpus"):
+        pipeline.prepare_dataset(spec, 0, tmp_path / "u.npz")
+    assert not (tmp_path / "u.npz").exists()
     assert arrays["train"].shape[1] == 32 and arrays["q"] == len(arrays["vocabulary"]) > 40
     text = corpora.decode(arrays["train"][0], arrays["vocabulary"])
     assert text in corpora.corpus_text("shakespeare")
@@ -198,11 +205,28 @@ def test_workflow_config_checks_rule_settings():
                                 ({"rules": ["greedy"]}, "models.tiny.evaluation.rules[0]: 'greedy' is not one of"),
                                 ({"rules_gammas": [-1]}, "models.tiny.evaluation.rules_gammas[0]: -1 is less than"),
                                 ({"rules_taus": []}, "models.tiny.evaluation.rules_taus: [] should be non-empty"),
-                                ({"curve_sequences": 301}, "models.tiny.evaluation.curve_sequences: 301 exceeds the "
-                                 "held-out sequences drawn, data.validation_sequences=300")):
+                                ({"curve_sequences": 301}, "models.tiny.evaluation.curve_sequences=301 exceeds the 300 "
+                                 "held-out sequences drawn (data.validation_sequences=300)")):
         bad = {**config, "models": {"tiny": {**SPEC, "evaluation": {**SPEC["evaluation"], **evaluation}}}}
         with pytest.raises(ConfigError, match=re.escape(message)):
             check_workflow_config(bad, schema)
+
+
+def test_workflow_config_checks_held_out_sequences_with_the_defaults():
+    """Omitted keys take the pipeline's defaults: 2000 drawn held-out sequences, 1000 curve sequences."""
+    config = {"seed": 0, "results_dir": "r", "reports_dir": "p", "figures_dir": "f", "data_dir": "d", "models_dir": "m",
+              "experiments": {}}
+    schema = REPO / "workflow/schemas/config.schema.yaml"
+    data = {key: value for key, value in SPEC["data"].items() if key != "validation_sequences"}
+    evaluation = {key: value for key, value in SPEC["evaluation"].items() if key != "curve_sequences"}
+    check_workflow_config({**config, "models": {"tiny": {**SPEC, "data": data, "evaluation": evaluation}}}, schema)
+    for entry, message in (({**SPEC, "data": data, "evaluation": {**evaluation, "curve_sequences": 2001}},
+                            "models.tiny.evaluation.curve_sequences=2001 exceeds the 2000 held-out sequences drawn "
+                            "(data.validation_sequences=2000)"),
+                           ({**SPEC, "data": {**data, "validation_sequences": 999}, "evaluation": evaluation},
+                            "models.tiny.evaluation.curve_sequences=1000 exceeds the 999 held-out sequences")):
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            check_workflow_config({**config, "models": {"tiny": entry}}, schema)
 
 
 def test_schema_lists_every_unmasking_rule():

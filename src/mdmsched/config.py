@@ -100,10 +100,14 @@ def _check_model(name: str, spec: dict) -> None:
         if too_long:
             raise ConfigError(f"models.{name}.evaluation.{key}: {too_long} exceed the sequence length n={n}")
     data = spec["data"]
-    if "family" in data and "validation_sequences" in data and "curve_sequences" in evaluation:
-        if evaluation["curve_sequences"] > data["validation_sequences"]:
-            raise ConfigError(f"models.{name}.evaluation.curve_sequences: {evaluation['curve_sequences']} exceeds the "
-                              f"held-out sequences drawn, data.validation_sequences={data['validation_sequences']}")
+    if "family" in data:  # a text corpus's held-out size is known once its prepare rule has run
+        from .mdm.defaults import DATA_DEFAULTS, check_held_out
+
+        drawn = data.get("validation_sequences", DATA_DEFAULTS["validation_sequences"])
+        try:
+            check_held_out(spec, drawn, f"drawn (data.validation_sequences={drawn})")
+        except ValueError as problem:
+            raise ConfigError(f"models.{name}.{problem}") from None
     model = spec.get("model") or {}
     d_model, heads = model.get("d_model"), model.get("n_heads")
     if d_model is not None and heads is not None and d_model % heads:
@@ -115,8 +119,8 @@ def check_workflow_config(config: dict, schema_path) -> dict:
 
     The workflow's JSON schema (``schema_path``, YAML), then every experiment's name and parameters
     (:func:`mdmsched.experiments.check_params`), then every model's family parameters, evaluation
-    ``ks`` and ``rules_nfe`` (at most the sequence length), ``curve_sequences`` (at most the synthetic
-    held-out sequences, where both are given) and head count. Raises :class:`ConfigError` (a ValueError)
+    ``ks`` and ``rules_nfe`` (at most the sequence length), ``curve_sequences`` (at most the held-out
+    sequences a synthetic entry draws, defaults included) and head count. Raises :class:`ConfigError` (a ValueError)
     naming the config path, e.g. ``experiments.ccl_error_vs_k.eps_point: unknown parameter``.
     """
     import yaml

@@ -152,13 +152,20 @@ def log_grid(n: int, points: int) -> np.ndarray:
 
 
 def revealed_count_grid(n: int, points: int | None) -> np.ndarray | None:
-    """Revealed counts a at which an information curve is measured: 0, n-1 and about ``points``
-    geometrically spaced counts between (dense where few tokens are revealed and the curve bends most;
-    :func:`mdmsched.estimation.fit_information_curve` interpolates between them). None or 0: None
-    (every a = 0..n-1). Int64, sorted, without repeats."""
+    """Revealed counts a at which an information curve is measured: 0, n-1 and the counts of
+    ``log_grid(n - 1, points)`` (geometrically spaced, dense where few tokens are revealed and the
+    curve bends most; rounding merges some: 29 counts for n = 64, points = 41), which
+    :func:`mdmsched.estimation.fit_information_curve` interpolates. None or 0: None (every
+    a = 0..n-1). Int64, sorted, without repeats. Raises ValueError unless n is an integer >= 1 and
+    points is None or an integer >= 0."""
+    for name, value, least in (("n", n, 1), ("points", 0 if points is None else points, 0)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < least:
+            raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
     if not points:
         return None
-    return np.unique(np.concatenate([[0], log_grid(n - 1, int(points))]))
+    if n == 1:
+        return np.zeros(1, dtype=np.int64)
+    return np.unique(np.concatenate([[0], log_grid(n - 1, int(points)), [n - 1]])).astype(np.int64)
 
 
 def next_boundary_error(sizes, jump: int) -> int:

@@ -51,6 +51,7 @@ from ..estimation import estimate_information_curve, factorization_gaps, informa
 from ..io import atomic_path, write_table
 from ..sampler import random_orders, sample
 from ..takehome import schedule_plan, write_schedule_plan
+from .defaults import DATA_DEFAULTS, EVALUATION_DEFAULTS, check_held_out
 from .corpora import decode, load_corpus
 from .oracle import ModelOracle
 from .training import (check_checkpoint, evaluate_nelbo, history_path, load_checkpoint, load_model,
@@ -73,28 +74,6 @@ OUTPUTS = TABLES + ("schedule_plan",)  # what evaluate_model returns: the tables
 # k-step schedules run through the model; "optimal" and "sqrt" are built from a curve
 K_SCHEDULES = ("uniform", "cosine", "loglinear", "sqrt", "optimal")
 CURVE_SCHEDULES = ("sqrt", "optimal")
-EVALUATION_DEFAULTS = {
-    "ks": [2, 4, 8, 16, 32],
-    "eps": [0.5, 1.0, 2.0],  # targets of the TC / DTC schedules (nats)
-    "curve_sequences": 1000,  # held-out sequences for the curve estimate
-    "curve_points": None,  # revealed counts a measured (geometric grid; None: every a = 0..n-1)
-    "curve_statistic": "cross_entropy",  # or "entropy" (the oracle's predictive entropy: lower variance)
-    "curve_orders": 1,  # random orders per held-out sequence for the curve estimate
-    "kl_samples": 1000,  # samples of mu per Monte Carlo expected KL (synthetic)
-    "gap_sequences": 256,  # held-out sequences per factorization gap (text)
-    "reference_samples": 4000,  # Monte Carlo reference curve when no closed form exists
-    "bootstrap": 200,
-    "samples": 4,  # sequences drawn per sampling schedule
-    # adaptive unmasking rules driven by the model (mdmsched.rule_tables); the exact oracle also runs
-    # them at one step and at unit steps (k = 1, n), where CCL Thm 4 gives the exact value
-    "rules": list(rule_tables.DEFAULT_RULES),
-    "rules_nfe": None,  # step counts of the scheduled rules (None: n/8, n/4, n/2)
-    "rules_gammas": [1.0],  # EB-sampler entropy budgets (nats)
-    "rules_taus": [0.9],  # Fast-dLLM confidence thresholds
-    "rules_samples": 16,  # samples of mu (synthetic) or held-out sequences (text)
-    "rules_paths": 2,  # importance trajectories per sequence (sample-then-choose rules)
-    "device": None,  # None: cuda when available
-}
 
 
 # --- 1. data --------------------------------------------------------------------------------------
@@ -122,8 +101,8 @@ def prepare_dataset(spec: dict, seed: int, out) -> dict:
         family = true_family(spec)
         rng = np.random.default_rng([seed, 1])
         arrays = {
-            "train": family.sample(int(data.get("train_sequences", 50000)), rng),
-            "validation": family.sample(int(data.get("validation_sequences", 2000)), rng),
+            "train": family.sample(int(data.get("train_sequences", DATA_DEFAULTS["train_sequences"])), rng),
+            "validation": family.sample(int(data.get("validation_sequences", DATA_DEFAULTS["validation_sequences"])), rng),
             "q": np.int64(family.q),
             "vocabulary": np.array(""),
         }
@@ -133,6 +112,7 @@ def prepare_dataset(spec: dict, seed: int, out) -> dict:
                              seed=seed, max_chars=data.get("max_chars"))
         arrays = {"train": corpus.train, "validation": corpus.validation, "q": np.int64(corpus.q),
                   "vocabulary": np.array(corpus.vocabulary)}
+        check_held_out(spec, len(corpus.validation), f"of corpus {data['corpus']!r} at n={data.get('n', 128)}")
     arrays["train"] = np.asarray(arrays["train"], dtype=np.int64)
     arrays["validation"] = np.asarray(arrays["validation"], dtype=np.int64)
     with atomic_path(out, suffix=".npz") as temporary:
@@ -309,11 +289,7 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
     validation = dataset["validation"]
     rng = np.random.default_rng([seed, 2])
 
-    held_out_keys = ("curve_sequences",) + (() if family is not None else ("gap_sequences", "rules_samples"))
-    for key in held_out_keys:  # never fewer held-out sequences than asked for
-        if int(settings[key]) > len(validation):
-            raise ValueError(f"evaluation.{key}={settings[key]} exceeds the {len(validation)} held-out sequences "
-                             f"of {dataset_path}")
+    check_held_out(spec, len(validation), f"of {dataset_path}")
 
     # curve from the model, and (synthetic) the same estimator with the exact oracle, same data
     held_out = validation[: settings["curve_sequences"]]
