@@ -269,6 +269,7 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
     if threads is not None:
         torch.set_num_threads(int(threads))
     dataset = read_dataset(dataset_path)
+    check_held_out(spec, len(dataset["validation"]), f"of {dataset_path}")
     for key in ("ks", "eps"):
         if len(settings[key]) == 0:
             raise ValueError(f"evaluation.{key} must list at least one value, got []")
@@ -288,8 +289,6 @@ def evaluate_model(name: str, spec: dict, dataset_path, checkpoint_path, seed: i
     n = model.n
     validation = dataset["validation"]
     rng = np.random.default_rng([seed, 2])
-
-    check_held_out(spec, len(validation), f"of {dataset_path}")
 
     # curve from the model, and (synthetic) the same estimator with the exact oracle, same data
     held_out = validation[: settings["curve_sequences"]]
